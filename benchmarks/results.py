@@ -1,0 +1,51 @@
+"""Write measured figures into docs/results.md, one marked section per benchmark.
+
+Each benchmark owns the text between ``<!-- BEGIN key -->`` and ``<!-- END key -->``; running it
+again replaces only its own section (the file is rewritten atomically). The section records the
+command that produced it and the machine it ran on.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import shlex
+import sys
+from datetime import date
+from pathlib import Path
+
+from phyll_core.io import atomic_write_text
+
+RESULTS = Path(__file__).resolve().parent.parent / "docs" / "results.md"
+HEADER = "# Measured results\n\nEvery figure on this page was measured by a script in `benchmarks/`; each section names the\ncommand that produced it and the machine. Re-run the command to reproduce it.\n"
+
+
+def machine() -> str:
+    """One line describing the machine."""
+    return (
+        f"{platform.machine()}, {os.cpu_count()} CPU cores, Python {platform.python_version()},"
+        f" {platform.system()} ({date.today().isoformat()})"
+    )
+
+
+def command_line() -> str:
+    """The command that is running, as a user would type it."""
+    script = os.path.relpath(sys.argv[0], RESULTS.parent.parent)
+    return " ".join(["python", shlex.quote(script), *map(shlex.quote, sys.argv[1:])])
+
+
+def write_section(key: str, title: str, body: str) -> None:
+    """Replace (or append) section ``key`` of docs/results.md with ``body`` under ``title``."""
+    text = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else HEADER
+    block = (
+        f"<!-- BEGIN {key} -->\n## {title}\n\n"
+        f"Command: `{command_line()}`  \nMachine: {machine()}\n\n{body.strip()}\n<!-- END {key} -->"
+    )
+    begin, end = f"<!-- BEGIN {key} -->", f"<!-- END {key} -->"
+    if begin in text and end in text:
+        head, rest = text.split(begin, 1)
+        _, tail = rest.split(end, 1)
+        text = head + block + tail
+    else:
+        text = text.rstrip("\n") + "\n\n" + block + "\n"
+    atomic_write_text(RESULTS, text)

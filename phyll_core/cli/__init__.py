@@ -1,0 +1,1 @@
+"""The ``phyll`` command-line interface (typer)."""

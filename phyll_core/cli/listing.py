@@ -1,0 +1,195 @@
+"""Listing commands: ``phyll plugins``, ``systems``, ``systems show``, ``rules``, ``losses``,
+``datasets``. Each prints a rich table, or with ``--json`` only JSON on stdout."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import typer
+
+from phyll_core.cli.output import print_json, print_table
+from phyll_core.plugins import get_host
+
+JSON = typer.Option(False, "--json", help="Print JSON only.")
+
+
+def _params(params: Any) -> list[dict[str, Any]]:
+    return [
+        {
+            "name": p.name,
+            "type": p.type,
+            "default": p.default,
+            "help": p.help,
+            **({"choices": list(p.choices)} if p.choices else {}),
+            **({"required": True} if p.required else {}),
+        }
+        for p in params
+    ]
+
+
+def system_row(entry: Any) -> dict[str, Any]:
+    """Describe a registered system, building it with default parameters to read its
+    dimensions; a system that cannot be built that way shows ``None`` dims and the reason."""
+    from phyll_core.factory import build_system
+
+    row: dict[str, Any] = {
+        "name": entry.name,
+        "input_dim": None,
+        "output_dim": None,
+        "domain": None,
+        "plugin": entry.plugin,
+        "version": entry.version,
+        "description": entry.spec.description,
+    }
+    try:
+        system = build_system(entry.name)
+    except Exception as exc:  # noqa: BLE001 - a listing must survive any system
+        row["note"] = f"needs parameters: {exc}"
+    else:
+        row.update(
+            input_dim=system.input_dim,
+            output_dim=system.output_dim,
+            domain=system.domain.describe(),
+        )
+    return row
+
+
+def plugins(json: bool = JSON) -> None:
+    """List loaded plugins: name, version, hooks implemented, error if any."""
+    host = get_host()
+    rows = [
+        {"name": p.name, "version": p.version, "hooks": p.hooks, "ok": p.ok, "errors": p.errors}
+        for p in host.plugins.values()
+    ]
+    if json:
+        print_json(rows)
+        return
+    print_table(
+        "Plugins",
+        ["name", "version", "hooks", "status"],
+        [
+            [r["name"], r["version"], ", ".join(r["hooks"]), "ok" if r["ok"] else "; ".join(r["errors"])]
+            for r in rows
+        ],
+    )
+
+
+systems_app = typer.Typer(help="List physical systems, or show one.", no_args_is_help=False)
+
+
+@systems_app.callback(invoke_without_command=True)
+def systems(ctx: typer.Context, json: bool = JSON) -> None:
+    """List physical systems: dims, domain, plugin, version, description."""
+    if ctx.invoked_subcommand is not None:
+        return
+    rows = [system_row(e) for e in get_host().systems]
+    if json:
+        print_json(rows)
+        return
+    print_table(
+        "Physical systems",
+        ["name", "in", "out", "domain", "plugin", "version", "description"],
+        [
+            [
+                r["name"],
+                r["input_dim"] if r["input_dim"] is not None else "?",
+                r["output_dim"] if r["output_dim"] is not None else "?",
+                r["domain"] or "?",
+                r["plugin"],
+                r["version"],
+                r["description"],
+            ]
+            for r in rows
+        ],
+    )
+
+
+@systems_app.command("show")
+def systems_show(
+    name: str = typer.Argument(..., help="System name."),
+    param: list[str] = typer.Option([], "--param", "-p", help="NAME=VALUE system parameter."),
+    json: bool = JSON,
+) -> None:
+    """Show one system with every parameter and its value."""
+    from phyll_core.factory import build_system
+
+    entry = get_host().systems.get(name)
+    row = system_row(entry)
+    system = build_system(name, param)
+    row.update(
+        input_dim=system.input_dim,
+        output_dim=system.output_dim,
+        domain=system.domain.describe(),
+        perturb=system.can_perturb,
+    )
+    row.pop("note", None)
+    row["params"] = [dict(p, value=system.params.get(p["name"])) for p in _params(entry.spec.params)]
+    if json:
+        print_json(row)
+        return
+    print_table(
+        f"System '{name}'",
+        ["field", "value"],
+        [[k, row[k]] for k in ("input_dim", "output_dim", "domain", "perturb", "plugin", "version", "description")],
+    )
+    print_table(
+        "Parameters",
+        ["name", "type", "value", "default", "help"],
+        [[p["name"], p["type"], p["value"], p["default"], p["help"]] for p in row["params"]],
+    )
+
+
+def _simple_listing(title: str, entries: Any, extra: Any = None, json: bool = False) -> None:
+    rows = []
+    for e in entries:
+        row = {
+            "name": e.name,
+            "plugin": e.plugin,
+            "version": e.version,
+            "description": e.spec.description,
+            "params": _params(e.spec.params),
+        }
+        if extra:
+            row.update(extra(e))
+        rows.append(row)
+    if json:
+        print_json(rows)
+        return
+    keys = ["name", *(k for k in rows[0] if k not in {"name", "params", "plugin", "version", "description"})] if rows else ["name"]
+    print_table(
+        title,
+        [*keys, "plugin", "description", "parameters"],
+        [
+            [*(r[k] for k in keys), r["plugin"], r["description"],
+             ", ".join(f"{p['name']}={p['default']}" for p in r["params"])]
+            for r in rows
+        ],
+    )
+
+
+def rules(json: bool = JSON) -> None:
+    """List learning rules and their --rule-param options."""
+    _simple_listing("Learning rules", get_host().rules, json=json)
+
+
+def losses(json: bool = JSON) -> None:
+    """List goodness functions and contrastive objectives."""
+    _simple_listing("Losses", get_host().losses, lambda e: {"kind": e.spec.kind}, json=json)
+
+
+def datasets(json: bool = JSON) -> None:
+    """List dataset sources."""
+    _simple_listing(
+        "Datasets",
+        get_host().datasets,
+        lambda e: {"usage": f"{e.name}:PATH" if e.spec.takes_argument else e.name},
+        json=json,
+    )
+
+
+def add_to(app: typer.Typer) -> None:
+    app.command("plugins")(plugins)
+    app.add_typer(systems_app, name="systems")
+    app.command("rules")(rules)
+    app.command("losses")(losses)
+    app.command("datasets")(datasets)

@@ -1,0 +1,40 @@
+"""``phyll probe SYSTEM``: throughput, output statistics and nonlinearity of a system."""
+
+from __future__ import annotations
+
+import typer
+
+from phyll_core.cli.output import print_json, print_table
+
+PARAM = typer.Option([], "--param", "-p", help="NAME=VALUE system parameter (repeatable).")
+
+
+def probe(
+    system: str = typer.Argument(..., help="Registered system name."),
+    samples: int = typer.Option(4096, "--samples", "-n", min=4, help="Number of random inputs."),
+    seed: int = typer.Option(0, "--seed", help="Seed of the random inputs."),
+    param: list[str] = PARAM,
+    json: bool = typer.Option(False, "--json", help="Print JSON only."),
+) -> None:
+    """Send random inputs from the system's domain; report throughput, output statistics and
+    the nonlinearity score (1 - R^2 of the best affine fit, held out, pooled)."""
+    from phyll_core.factory import build_system
+    from phyll_core.probe import probe as run_probe
+
+    result = run_probe(build_system(system, param), samples=samples, seed=seed)
+    if json:
+        print_json(result.as_dict())
+        return
+    rows = [
+        ["samples", result.samples],
+        ["samples per second", f"{result.samples_per_second:,.0f}"],
+        ["nonlinearity (1 - R^2 affine)", f"{result.nonlinearity:.4f}"],
+        ["output mean / std", f"{result.output_mean:.4g} / {result.output_std:.4g}"],
+        ["output min / max", f"{result.output_min:.4g} / {result.output_max:.4g}"],
+        *([k, v] for k, v in result.status.items()),
+    ]
+    print_table(f"Probe of '{result.system}'", ["measure", "value"], rows)
+
+
+def add_to(app: typer.Typer) -> None:
+    app.command("probe")(probe)

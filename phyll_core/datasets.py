@@ -1,0 +1,256 @@
+"""Datasets: scikit-learn's bundled ones, user CSV/NPZ files, and the seeded split.
+
+A :class:`Dataset` holds float64 features ``x`` (n, d), integer labels ``y`` (n,) in
+``0..C-1`` and the class names. :func:`split` makes the deterministic stratified train/test
+split and standardises with statistics of the training part only.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import attrs
+import numpy as np
+
+from phyll_core.errors import DatasetError
+
+
+@attrs.frozen(eq=False)
+class Dataset:
+    """Features ``x`` (n, d) float64, labels ``y`` (n,) int64 in 0..C-1, and class names."""
+
+    name: str
+    x: np.ndarray
+    y: np.ndarray
+    class_names: tuple[str, ...]
+
+    def __attrs_post_init__(self) -> None:
+        if self.x.ndim != 2 or self.y.shape != (self.x.shape[0],):
+            raise DatasetError(
+                f"dataset '{self.name}': x must be (n, d) and y (n,), got {self.x.shape}"
+                f" and {self.y.shape}"
+            )
+        if not np.isfinite(self.x).all():
+            row, col = np.argwhere(~np.isfinite(self.x))[0]
+            raise DatasetError(f"dataset '{self.name}': non-finite value at row {row}, col {col}")
+        present = np.unique(self.y)
+        if present.size < 2:
+            raise DatasetError(
+                f"dataset '{self.name}' has a single class ({self.class_names[int(present[0])]!r}"
+                f" if any); classification needs at least two"
+                if present.size
+                else f"dataset '{self.name}' is empty"
+            )
+
+    @property
+    def n_classes(self) -> int:
+        return len(self.class_names)
+
+    @property
+    def n_features(self) -> int:
+        return int(self.x.shape[1])
+
+
+@attrs.frozen(eq=False)
+class Split:
+    """Standardised train and test parts of a dataset (statistics from the train part)."""
+
+    name: str
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+    class_names: tuple[str, ...]
+    mean: np.ndarray
+    scale: np.ndarray
+
+    @property
+    def n_classes(self) -> int:
+        return len(self.class_names)
+
+    def standardise(self, x: np.ndarray) -> np.ndarray:
+        """Apply the training statistics to new rows (used by ``phyll predict``)."""
+        return (np.asarray(x, dtype=np.float64) - self.mean) / self.scale
+
+
+def split(data: Dataset, seed: int = 0, test_fraction: float = 0.2) -> Split:
+    """Deterministic stratified split by ``seed``; standardisation fitted on the train part."""
+    if not 0.0 < test_fraction < 1.0:
+        raise DatasetError(f"test fraction must be in (0, 1), got {test_fraction}")
+    counts = np.bincount(data.y, minlength=data.n_classes)
+    n_test = math.ceil(test_fraction * data.y.size)
+    present = int((counts > 0).sum())
+    if counts[counts > 0].min() < 2 or n_test < present or data.y.size - n_test < present:
+        raise DatasetError(
+            f"dataset '{data.name}' is too small for a stratified split with test fraction"
+            f" {test_fraction}: class sizes {counts.tolist()}"
+        )
+    from sklearn.model_selection import train_test_split
+
+    idx = np.arange(data.y.size)
+    tr, te = train_test_split(idx, test_size=test_fraction, random_state=seed, stratify=data.y)
+    tr, te = np.sort(tr), np.sort(te)
+    mean = data.x[tr].mean(axis=0)
+    scale = data.x[tr].std(axis=0)
+    scale[scale < 1e-12] = 1.0
+    return Split(
+        name=data.name,
+        x_train=(data.x[tr] - mean) / scale,
+        y_train=data.y[tr],
+        x_test=(data.x[te] - mean) / scale,
+        y_test=data.y[te],
+        class_names=data.class_names,
+        mean=mean,
+        scale=scale,
+    )
+
+
+# -- built-in sources -------------------------------------------------------------------------
+def load_sklearn(name: str) -> Dataset:
+    """One of scikit-learn's bundled datasets (``digits``, ``iris``, ``wine``)."""
+    from sklearn import datasets as skd
+
+    loader = {"digits": skd.load_digits, "iris": skd.load_iris, "wine": skd.load_wine}[name]
+    bunch = loader()
+    names = tuple(str(n) for n in bunch.target_names)
+    return Dataset(name, bunch.data.astype(np.float64), bunch.target.astype(np.int64), names)
+
+
+def load_circles() -> Dataset:
+    """scikit-learn's ``make_circles`` (1,000 samples, noise 0.05, factor 0.5, seed 0)."""
+    from sklearn.datasets import make_circles
+
+    x, y = make_circles(n_samples=1000, noise=0.05, factor=0.5, random_state=0)
+    return Dataset("circles", x.astype(np.float64), y.astype(np.int64), ("outer", "inner"))
+
+
+def labels_to_ints(labels: list[str] | np.ndarray) -> tuple[np.ndarray, tuple[str, ...]]:
+    """Map label values to 0..C-1 in sorted order (numbers sort numerically)."""
+    values = [str(v) for v in labels]
+    try:
+        order = sorted(set(values), key=float)
+    except ValueError:
+        order = sorted(set(values))
+    index = {v: i for i, v in enumerate(order)}
+    return np.array([index[v] for v in values], dtype=np.int64), tuple(order)
+
+
+def load_csv(path: str, label_column: str = "label") -> Dataset:
+    """A CSV file with a header row: column ``label_column`` holds the class, every other
+    column must be numeric. Errors name the file, line and column."""
+    file = _existing(path)
+    try:
+        with file.open(newline="", encoding="utf-8-sig") as fh:
+            rows = list(csv.reader(fh))
+    except UnicodeDecodeError as exc:
+        raise DatasetError(f"{file}: not a UTF-8 text CSV file ({exc.reason})") from None
+    if not rows or not any(cell.strip() for cell in rows[0]):
+        raise DatasetError(f"{file}: empty file (expected a header row)")
+    header = [h.strip() for h in rows[0]]
+    if label_column not in header:
+        raise DatasetError(
+            f"{file}, line 1: no label column '{label_column}' (columns: {', '.join(header)};"
+            " choose one with --label-column)"
+        )
+    li = header.index(label_column)
+    features, labels = [], []
+    for lineno, row in enumerate(rows[1:], start=2):
+        if not row or all(not c.strip() for c in row):
+            continue
+        if len(row) != len(header):
+            raise DatasetError(
+                f"{file}, line {lineno}: {len(row)} cells, but the header has {len(header)}"
+            )
+        values = []
+        for ci, cell in enumerate(row):
+            if ci == li:
+                continue
+            try:
+                value = float(cell)
+            except ValueError:
+                raise DatasetError(
+                    f"{file}, line {lineno}, column '{header[ci]}': {cell!r} is not a number"
+                ) from None
+            if not math.isfinite(value):
+                raise DatasetError(
+                    f"{file}, line {lineno}, column '{header[ci]}': {cell!r} is not finite"
+                )
+            values.append(value)
+        label = row[li].strip()
+        if not label:
+            raise DatasetError(f"{file}, line {lineno}, column '{label_column}': empty label")
+        features.append(values)
+        labels.append(label)
+    if not features:
+        raise DatasetError(f"{file}: no data rows below the header")
+    if len(header) < 2:
+        raise DatasetError(f"{file}: no feature columns besides '{label_column}'")
+    y, names = labels_to_ints(labels)
+    if len(names) < 2:
+        raise DatasetError(f"{file}: a single class ({names[0]!r}); need at least two")
+    return Dataset(file.stem, np.array(features, dtype=np.float64), y, names)
+
+
+def load_npz(path: str) -> Dataset:
+    """An ``.npz`` file with arrays ``x`` (n, d) numeric and ``y`` (n,) labels."""
+    file = _existing(path)
+    try:
+        with np.load(file, allow_pickle=False) as data:
+            missing = [k for k in ("x", "y") if k not in data.files]
+            if missing:
+                raise DatasetError(
+                    f"{file}: missing array(s) {', '.join(missing)} (found: "
+                    f"{', '.join(data.files) or 'none'}); expected 'x' and 'y'"
+                )
+            x, yraw = data["x"], data["y"]
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
+        raise DatasetError(f"{file}: not a readable .npz file ({exc})") from None
+    if x.ndim != 2 or yraw.ndim != 1 or x.shape[0] != yraw.shape[0]:
+        raise DatasetError(
+            f"{file}: 'x' must be (n, d) and 'y' (n,), got {x.shape} and {yraw.shape}"
+        )
+    if not np.issubdtype(x.dtype, np.number):
+        raise DatasetError(f"{file}: 'x' must be numeric, got dtype {x.dtype}")
+    x = x.astype(np.float64)
+    bad = ~np.isfinite(x)
+    if bad.any():
+        row, col = np.argwhere(bad)[0]
+        raise DatasetError(f"{file}: x[{row}, {col}] is not finite ({x[row, col]})")
+    y, names = labels_to_ints(list(yraw))
+    if len(names) < 2:
+        raise DatasetError(f"{file}: a single class ({names[0]!r}); need at least two")
+    return Dataset(file.stem, x, y, names)
+
+
+def _existing(path: str) -> Path:
+    if not path:
+        raise DatasetError("no file given (use csv:PATH or npz:PATH)")
+    file = Path(path).expanduser()
+    if not file.is_file():
+        raise DatasetError(f"{file}: no such file")
+    return file
+
+
+def load(name: str, **options: Any) -> Dataset:
+    """Load ``name`` (``digits``, ``csv:PATH``, ...) through the dataset registry."""
+    from phyll_core.plugins import get_host
+
+    source, sep, argument = name.partition(":")
+    entry = get_host().datasets.get(source)
+    spec = entry.spec
+    if spec.takes_argument and not sep:
+        raise DatasetError(f"dataset '{source}' needs an argument: --dataset {source}:PATH")
+    if not spec.takes_argument and sep:
+        raise DatasetError(f"dataset '{source}' takes no argument (got '{name}')")
+    from phyll_core.params import resolve
+
+    accepted = {k: v for k, v in options.items() if any(p.name == k for p in spec.params)}
+    kwargs = resolve(spec.params, accepted, owner=f"dataset '{source}'")
+    data = spec.loader(argument if sep else None, **kwargs)
+    if not isinstance(data, Dataset):
+        raise DatasetError(f"dataset '{source}' loader returned {type(data).__name__}")
+    return data

@@ -1,0 +1,170 @@
+"""The PhysicalSystem contract: the one boundary between phyll and a piece of physics.
+
+A backend author subclasses :class:`PhysicalSystem` and writes physics only: the properties
+``input_dim``, ``output_dim`` and ``domain`` and the method ``_forward`` (plus ``_perturb`` if
+the system can drift). The public :meth:`PhysicalSystem.forward` validates every input (shape,
+finiteness, domain) before the physics sees it, counts the query, and validates every output
+(shape, finiteness) before phyll uses it.
+"""
+
+from __future__ import annotations
+
+import abc
+from typing import Any, ClassVar
+
+import attrs
+import numpy as np
+
+from phyll_core.domain import Domain
+from phyll_core.errors import PhysicalInputError, PhysicalOutputError
+
+
+@attrs.define
+class QueryCounter:
+    """How often a system was queried: ``calls`` forward calls carrying ``samples`` rows."""
+
+    calls: int = 0
+    samples: int = 0
+
+    def add(self, n: int) -> None:
+        self.calls += 1
+        self.samples += int(n)
+
+    def reset(self) -> None:
+        self.calls = 0
+        self.samples = 0
+
+
+@attrs.define(kw_only=True, eq=False)
+class PhysicalSystem(abc.ABC):
+    """A physical system used as a fixed black box: float (batch, input_dim) in,
+    float (batch, output_dim) out, no gradients.
+
+    Subclasses implement ``input_dim``, ``output_dim``, ``domain`` and ``_forward``; they may
+    implement ``_perturb(strength, rng)`` to model drift, and set ``name``. All randomness
+    (construction, noise) must come from seeds so that the same seed gives the same numbers.
+    ``params`` records the parameter values the system was built with (for checkpoints).
+    """
+
+    name: ClassVar[str] = "system"
+    queries: QueryCounter = attrs.field(factory=QueryCounter, init=False, repr=False)
+    params: dict[str, Any] = attrs.field(factory=dict, init=False, repr=False)
+
+    # -- what a backend implements ---------------------------------------------------------
+    @property
+    @abc.abstractmethod
+    def input_dim(self) -> int:
+        """Number of input components (columns of the input batch)."""
+
+    @property
+    @abc.abstractmethod
+    def output_dim(self) -> int:
+        """Number of output components (columns of the output batch)."""
+
+    @property
+    @abc.abstractmethod
+    def domain(self) -> Domain:
+        """The set every input component must lie in."""
+
+    @abc.abstractmethod
+    def _forward(self, x: np.ndarray) -> np.ndarray:
+        """The physics: map a validated float64 (batch, input_dim) array to
+        (batch, output_dim) outputs. Must be vectorised over the batch."""
+
+    def _perturb(self, strength: float, rng: np.random.Generator) -> None:
+        """Change the system as drift would; ``strength`` 0 leaves it unchanged."""
+        raise NotImplementedError
+
+    # -- what phyll calls -----------------------------------------------------------------
+    @property
+    def can_perturb(self) -> bool:
+        """True when the subclass implements ``_perturb``."""
+        return type(self)._perturb is not PhysicalSystem._perturb
+
+    def forward(self, x: Any) -> np.ndarray:
+        """Query the system with a batch ``x`` of shape (batch, input_dim).
+
+        Raises :class:`PhysicalInputError` for a wrong shape, NaN/inf or values outside the
+        domain (nothing is sent to the physics then), and :class:`PhysicalOutputError` when
+        the backend returns a wrong shape or non-finite values. Returns float64 outputs.
+        """
+        arr = self.validate_input(x)
+        self.queries.add(arr.shape[0])
+        y = self._forward(arr)
+        return self.validate_output(y, arr.shape[0])
+
+    __call__ = forward
+
+    def perturb(self, strength: float, rng: np.random.Generator | int | None = None) -> None:
+        """Apply drift of the given ``strength`` (>= 0) using ``rng`` (a Generator or seed)."""
+        if not self.can_perturb:
+            raise NotImplementedError(f"system '{self.name}' does not model drift (no perturb)")
+        if not np.isfinite(strength) or strength < 0:
+            raise ValueError(f"perturb strength must be finite and >= 0, got {strength!r}")
+        self._perturb(float(strength), np.random.default_rng(rng))
+
+    def validate_input(self, x: Any) -> np.ndarray:
+        """Return ``x`` as a float64 (batch, input_dim) array or raise PhysicalInputError."""
+        expected = f"float array of shape (batch, {self.input_dim}) in {self.domain.describe()}"
+        try:
+            arr = np.asarray(x, dtype=np.float64)
+        except (TypeError, ValueError):
+            raise PhysicalInputError(
+                f"system '{self.name}' expects a {expected}; got {type(x).__name__} that is"
+                " not numeric"
+            ) from None
+        if arr.ndim != 2 or arr.shape[1] != self.input_dim or arr.shape[0] == 0:
+            raise PhysicalInputError(
+                f"system '{self.name}' expects a {expected}; got shape {arr.shape}"
+            )
+        finite = np.isfinite(arr)
+        if not finite.all():
+            row, col = np.argwhere(~finite)[0]
+            raise PhysicalInputError(
+                f"system '{self.name}' expects finite inputs; got {arr[row, col]} at row {row},"
+                f" column {col}"
+            )
+        bad = self.domain.outside(arr)
+        if bad.any():
+            row, col = np.argwhere(bad)[0]
+            raise PhysicalInputError(
+                f"system '{self.name}' expects inputs in {self.domain.describe()}; got"
+                f" {arr[row, col]:g} at row {row}, column {col} ({int(bad.sum())} values outside)"
+            )
+        return arr
+
+    def validate_output(self, y: Any, batch: int) -> np.ndarray:
+        """Return the backend's output as float64 or raise PhysicalOutputError."""
+        try:
+            out = np.asarray(y, dtype=np.float64)
+        except (TypeError, ValueError):
+            raise PhysicalOutputError(
+                f"system '{self.name}' returned a non-numeric output ({type(y).__name__})"
+            ) from None
+        if out.shape != (batch, self.output_dim):
+            raise PhysicalOutputError(
+                f"system '{self.name}' returned shape {out.shape}; the contract says"
+                f" ({batch}, {self.output_dim})"
+            )
+        if not np.isfinite(out).all():
+            n = int((~np.isfinite(out)).sum())
+            raise PhysicalOutputError(
+                f"system '{self.name}' returned {n} non-finite output values (NaN or inf)"
+            )
+        return out
+
+    def status(self) -> dict[str, Any]:
+        """Extra live facts a backend wants shown by ``phyll probe`` (e.g. a drift estimate of
+        real hardware); empty by default. Values must be JSON-able."""
+        return {}
+
+    def describe(self) -> dict[str, Any]:
+        """Dimensions, domain and parameter values, as plain JSON-able data."""
+        return {
+            "name": self.name,
+            "input_dim": self.input_dim,
+            "output_dim": self.output_dim,
+            "domain": self.domain.describe(),
+            "perturb": self.can_perturb,
+            "params": dict(self.params),
+        }

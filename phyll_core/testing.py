@@ -1,0 +1,183 @@
+"""Conformance suite for PhysicalSystem implementations (like scikit-learn's check_estimator).
+
+A backend author runs it from pytest in one line::
+
+    from phyll_core.testing import check_system
+
+    def test_conformance():
+        check_system(lambda seed: MySystem(seed=seed))
+
+``make(seed)`` must build a fresh system; the same seed must give the same system. The suite
+checks shapes and dtype, determinism under a seed, that bad inputs are refused before they reach
+the physics, query counting, and the ``perturb`` contract (when the system implements it).
+It raises :class:`ConformanceError` listing every failed check.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import attrs
+import numpy as np
+
+from phyll_core.domain import Domain, Interval
+from phyll_core.errors import PhysicalInputError
+from phyll_core.system import PhysicalSystem
+
+
+class ConformanceError(AssertionError):
+    """A system failed one or more conformance checks (the message lists them)."""
+
+
+@attrs.frozen
+class CheckResult:
+    """Outcome of one check: ``error`` is empty when it passed."""
+
+    name: str
+    error: str = ""
+
+    @property
+    def passed(self) -> bool:
+        return not self.error
+
+
+Check = Callable[[Callable[[int], PhysicalSystem], np.ndarray], None]
+
+
+def _inputs(system: PhysicalSystem, n: int = 16, seed: int = 1234) -> np.ndarray:
+    return system.domain.sample(np.random.default_rng(seed), (n, system.input_dim))
+
+
+def check_declaration(make: Callable[[int], PhysicalSystem], x: np.ndarray) -> None:
+    """Dimensions are positive ints, ``domain`` is a Domain, ``name`` is set."""
+    s = make(0)
+    assert isinstance(s, PhysicalSystem), f"make() returned {type(s).__name__}, not a PhysicalSystem"
+    for attr in ("input_dim", "output_dim"):
+        value = getattr(s, attr)
+        assert isinstance(value, int | np.integer) and value >= 1, f"{attr} is {value!r}"
+    assert isinstance(s.domain, Domain), f"domain is {s.domain!r}, not a Domain"
+    assert s.name and s.name != "system", "set the class attribute 'name'"
+
+
+def check_forward_shapes(make: Callable[[int], PhysicalSystem], x: np.ndarray) -> None:
+    """Batches of several sizes map to float64 (batch, output_dim) finite outputs; the input
+    array is not modified."""
+    s = make(0)
+    for n in (1, 2, x.shape[0]):
+        xin = x[:n].copy()
+        y = s.forward(xin)
+        assert y.shape == (n, s.output_dim), f"batch {n}: output shape {y.shape}"
+        assert y.dtype == np.float64, f"output dtype {y.dtype}"
+        assert np.array_equal(xin, x[:n]), "forward() modified its input array"
+
+
+def check_determinism(make: Callable[[int], PhysicalSystem], x: np.ndarray) -> None:
+    """Two systems built with the same seed give identical outputs for identical inputs."""
+    a, b = make(7).forward(x), make(7).forward(x)
+    assert np.array_equal(a, b), (
+        f"same seed, different outputs (max difference {np.max(np.abs(a - b)):.3g})"
+    )
+
+
+def check_input_validation(make: Callable[[int], PhysicalSystem], x: np.ndarray) -> None:
+    """Wrong shapes, NaN/inf and values outside the domain raise PhysicalInputError naming the
+    system, and are not counted as queries."""
+    s = make(0)
+    bad_inputs: list[tuple[str, object]] = [
+        ("1-D input", x[0]),
+        ("wrong width", np.zeros((2, s.input_dim + 1))),
+        ("empty batch", np.zeros((0, s.input_dim))),
+        ("NaN", _with(x, np.nan)),
+        ("inf", _with(x, np.inf)),
+        ("text", [["a"] * s.input_dim]),
+    ]
+    dom = s.domain
+    outside = dom.high + 1.0 if isinstance(dom, Interval) else 0.5
+    bad_inputs.append(("outside the domain", _with(x, outside)))
+    for label, value in bad_inputs:
+        try:
+            s.forward(value)
+        except PhysicalInputError as exc:
+            assert s.name in str(exc), f"{label}: error does not name the system: {exc}"
+        else:
+            raise AssertionError(f"{label} was accepted; expected PhysicalInputError")
+    assert s.queries.calls == 0, f"refused inputs were counted as {s.queries.calls} queries"
+
+
+def check_query_counter(make: Callable[[int], PhysicalSystem], x: np.ndarray) -> None:
+    """Each forward call adds one call and its batch size to the counter."""
+    s = make(0)
+    s.forward(x)
+    s.forward(x[:3])
+    assert (s.queries.calls, s.queries.samples) == (2, x.shape[0] + 3), (
+        f"counter reads calls={s.queries.calls} samples={s.queries.samples}"
+    )
+
+
+def check_perturb(make: Callable[[int], PhysicalSystem], x: np.ndarray) -> None:
+    """When implemented: strength 0 changes nothing, a positive strength changes outputs,
+    the same rng seed gives the same drift, and a negative strength is refused."""
+    s = make(0)
+    if not s.can_perturb:
+        return
+    ref = make(0).forward(x)
+    s.perturb(0.0, 3)
+    assert np.allclose(s.forward(x), ref, rtol=1e-9, atol=1e-12), "perturb(0) changed outputs"
+    a, b = make(0), make(0)
+    a.perturb(1.0, 3)
+    b.perturb(1.0, 3)
+    ya, yb = a.forward(x), b.forward(x)
+    assert np.array_equal(ya, yb), "perturb with the same seed gave different systems"
+    assert not np.allclose(ya, ref), "perturb(1.0) did not change the outputs"
+    try:
+        a.perturb(-1.0, 3)
+    except ValueError:
+        pass
+    else:
+        raise AssertionError("perturb(-1.0) was accepted")
+
+
+CHECKS: tuple[Check, ...] = (
+    check_declaration,
+    check_forward_shapes,
+    check_determinism,
+    check_input_validation,
+    check_query_counter,
+    check_perturb,
+)
+
+
+def _with(x: np.ndarray, value: float) -> np.ndarray:
+    bad = x.copy()
+    bad[0, 0] = value
+    return bad
+
+
+def run_checks(make: Callable[[int], PhysicalSystem]) -> list[CheckResult]:
+    """Run every check; return one result per check (never raises for a failing system)."""
+    try:
+        x = _inputs(make(0))
+    except Exception as exc:  # noqa: BLE001
+        return [CheckResult("construction", f"{type(exc).__name__}: {exc}")]
+    results = []
+    for check in CHECKS:
+        name = check.__name__.removeprefix("check_")
+        try:
+            check(make, x)
+        except Exception as exc:  # noqa: BLE001 - report any failure as a result
+            results.append(CheckResult(name, f"{type(exc).__name__}: {exc}"))
+        else:
+            results.append(CheckResult(name))
+    return results
+
+
+def check_system(make: Callable[[int], PhysicalSystem]) -> None:
+    """Raise ConformanceError listing every failed check of the system built by ``make``."""
+    failed = [r for r in run_checks(make) if not r.passed]
+    if failed:
+        try:
+            name = make(0).name
+        except Exception:  # noqa: BLE001
+            name = "?"
+        lines = "\n".join(f"  - {r.name}: {r.error}" for r in failed)
+        raise ConformanceError(f"system '{name}' failed {len(failed)} conformance check(s):\n{lines}")
