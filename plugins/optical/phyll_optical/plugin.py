@@ -1,0 +1,83 @@
+"""Registers the system ``optical`` with phyll (entry point ``phyll: optical``).
+
+Importing this module is cheap: the simulator is imported only when a system is built.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+from phyll_core import hookimpl
+from phyll_core.params import Param
+from phyll_core.specs import SystemSpec
+
+PARAMS: tuple[Param, ...] = (
+    Param("inputs", "int", 20, "number of input values (SLM blocks)", low=1),
+    Param("frame", "int", 32, "SLM and camera frame side in pixels", low=3),
+    Param(
+        "layout",
+        "str",
+        "vector",
+        "arrangement of the inputs on the SLM",
+        choices=("vector", "image", "side-by-side"),
+    ),
+    Param("block", "int", 0, "SLM pixels per input block side (0: automatic)", low=0),
+    Param("image_side", "int", 0, "picture side for image layouts (0: largest fitting)", low=0),
+    Param("encoding", "str", "phase", "SLM modulation", choices=("phase", "amplitude")),
+    Param(
+        "phase_depth",
+        "float",
+        math.pi,
+        "phase (rad) written for input 1",
+        low=0.0,
+        high=2 * math.pi,
+    ),
+    Param("aperture", "float", 0.375, "input aperture radius / Nyquist radius", low=0.0, high=1.0),
+    Param(
+        "output_aperture",
+        "float",
+        0.0,
+        "output aperture radius / Nyquist radius (0: same as aperture)",
+        low=0.0,
+        high=1.0,
+    ),
+    Param(
+        "matrix",
+        "str",
+        "gaussian",
+        "transmission matrix: i.i.d. Gaussian, Haar unitary, or a file",
+        choices=("gaussian", "unitary", "file"),
+    ),
+    Param("matrix_file", "str", "", ".npz or .mat file with T, input_mask, output_mask"),
+    Param(
+        "detection",
+        "str",
+        "amplitude",
+        "camera reading |E| or |E|^2",
+        choices=("amplitude", "intensity"),
+    ),
+    Param("saturation", "float", 0.0, "saturable absorber I_sat (0: no absorber)", low=0.0),
+    Param("absorption", "float", 0.5, "absorber small-signal loss q0", low=0.0, high=1.0),
+    Param("noise", "float", 0.0, "camera read noise / mean reading", low=0.0),
+    Param("seed", "int", 0, "seed of T, the reference batch and the camera noise", low=0),
+)
+
+
+def _optical(**kw: Any) -> Any:
+    from phyll_optical.system import OpticalSystem
+
+    return OpticalSystem(**kw)
+
+
+@hookimpl
+def register_systems(register: Callable[[SystemSpec], None]) -> None:
+    register(
+        SystemSpec(
+            "optical",
+            _optical,
+            "Multimode fibre/cavity: SLM, Fourier aperture, transmission matrix, camera.",
+            PARAMS,
+        )
+    )

@@ -1,0 +1,257 @@
+"""The optical system: SLM -> Fourier plane -> transmission matrix -> camera.
+
+For a batch of inputs ``x`` in ``[0, 1]^dim`` (all operations batched, complex64):
+
+1. encode every component on the SLM, ``u = exp(i phase_depth x)`` (``phase``) or ``u = x``
+   (``amplitude``), and write it as a block of pixels on the ``frame x frame`` SLM
+   (:mod:`phyll_optical.layout`); dark pixels are 0;
+2. a lens takes the SLM field to its Fourier plane: ``F = FFT2(E_slm)`` (unitary
+   normalisation, so energy is conserved);
+3. the input aperture keeps the ``m_in`` modes inside a disc (``a = F[input_mask]``); an
+   optional thin saturable absorber in that plane transmits the intensity fraction
+   ``1 - q0 / (1 + I / I_sat)`` of every mode.
+   Steps 1-3 (up to the absorber) are linear in ``u``: the SLM field is ``sum_k u_k B_k``
+   with ``B_k`` the indicator frame of block ``k``, so ``a = u S`` where row ``k`` of ``S``
+   holds the aperture modes of ``FFT2(B_k)``. ``S`` is computed once with the FFT and a batch
+   then costs one (batch, dim) x (dim, m_in) product instead of a full-frame FFT per sample
+   (identical numbers; :meth:`OpticalSystem.fourier_plane` does the full FFT);
+4. the fibre or cavity mixes the modes: ``b = T a`` (``m_out x m_in`` transmission matrix);
+5. the modes ``b`` fill the output aperture of an otherwise dark Fourier plane and a second
+   lens forms the camera image ``E_cam = IFFT2(G)``;
+6. the camera reads ``|E_cam|`` (``amplitude``, published) or ``|E_cam|^2`` (``intensity``),
+   with seeded Gaussian read noise, and the image is 3x3 average pooled with stride 2;
+7. the pooled image, divided by the mean camera reading of a fixed reference batch (so the
+   outputs are of order 1 whatever the sizes), is the output vector (row-major).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import attrs
+import numpy as np
+import scipy.fft
+
+from phyll_core.domain import Domain, Interval
+from phyll_core.errors import ParameterError
+from phyll_core.system import PhysicalSystem
+from phyll_optical.camera import DETECTIONS, average_pool, detect, pooled_side
+from phyll_optical.layout import LAYOUTS, SlmLayout
+from phyll_optical.transmission import (
+    SOURCES,
+    Transmission,
+    TransmissionMatrixError,
+    load_transmission,
+    mode_indices,
+    phase_walk,
+)
+
+ENCODINGS = ("phase", "amplitude")
+CHUNK = 4096
+"""Rows simulated at once: bounds the memory of a large batch (32 MB per complex frame array
+at the default 32x32 frame) while keeping the FFTs and products large enough to be efficient."""
+REFERENCE_BATCH = 64
+"""Size of the fixed random input batch that sets the intensity and output scales."""
+
+
+def _choice(name: str, value: str, choices: tuple[str, ...]) -> None:
+    if value not in choices:
+        raise ParameterError(
+            f"parameter '{name}' of system 'optical' must be one of {', '.join(choices)},"
+            f" got {value!r}"
+        )
+
+
+@attrs.define(kw_only=True, eq=False)
+class OpticalSystem(PhysicalSystem):
+    """A multimode fibre or cavity between an SLM and a camera (see the module docstring).
+
+    Inputs: ``inputs`` values in ``[0, 1]``. Outputs: ``pooled_side(frame)^2`` pooled camera
+    pixels (225 for the default 32x32 frame), non-negative, mean about 1. ``perturb`` applies a
+    random phase walk to T (fibre bending). Same ``seed`` -> same T, same reference scale and
+    the same camera-noise sequence.
+    """
+
+    name = "optical"
+    inputs: int = 20
+    frame: int = 32
+    layout: str = "vector"
+    block: int = 0
+    image_side: int = 0
+    encoding: str = "phase"
+    phase_depth: float = float(np.pi)
+    aperture: float = 0.375
+    output_aperture: float = 0.0
+    matrix: str = "gaussian"
+    matrix_file: str = ""
+    detection: str = "amplitude"
+    saturation: float = 0.0
+    absorption: float = 0.5
+    noise: float = 0.0
+    seed: int = 0
+
+    slm: SlmLayout = attrs.field(init=False, repr=False)
+    transmission: Transmission = attrs.field(init=False, repr=False)
+    _t_work: np.ndarray = attrs.field(init=False, repr=False)
+    _in_idx: np.ndarray = attrs.field(init=False, repr=False)
+    _block_modes: np.ndarray = attrs.field(init=False, repr=False)
+    _out_idx: np.ndarray = attrs.field(init=False, repr=False)
+    _mode_intensity: float = attrs.field(init=False, repr=False, default=1.0)
+    _scale: float = attrs.field(init=False, repr=False, default=1.0)
+    _noise_rng: np.random.Generator = attrs.field(init=False, repr=False)
+
+    def __attrs_post_init__(self) -> None:
+        self._check_params()
+        t_seed, ref_seed, noise_seed = np.random.SeedSequence(self.seed).spawn(3)
+        self.slm = SlmLayout.build(
+            self.inputs, self.frame, self.layout, self.block, self.image_side
+        )
+        self.transmission = self._make_transmission(np.random.default_rng(t_seed))
+        self._in_idx = mode_indices(self.transmission.input_mask)
+        self._out_idx = mode_indices(self.transmission.output_mask)
+        self._set_matrix(self.transmission.matrix)
+        blocks = self.slm.write(np.eye(self.inputs, dtype=np.complex64))
+        spectra = scipy.fft.fft2(blocks, norm="ortho").reshape(self.inputs, -1)
+        self._block_modes = np.ascontiguousarray(spectra[:, self._in_idx])
+        self._calibrate(np.random.default_rng(ref_seed))
+        self._noise_rng = np.random.default_rng(noise_seed)
+
+    def _check_params(self) -> None:
+        _choice("layout", self.layout, LAYOUTS)
+        _choice("encoding", self.encoding, ENCODINGS)
+        _choice("matrix", self.matrix, SOURCES)
+        _choice("detection", self.detection, DETECTIONS)
+        bounds: dict[str, tuple[float, float | None]] = {
+            "inputs": (1, None),
+            "frame": (3, None),
+            "block": (0, None),
+            "image_side": (0, None),
+            "phase_depth": (0.0, 2 * np.pi),
+            "aperture": (0.0, 1.0),
+            "output_aperture": (0.0, 1.0),
+            "saturation": (0.0, None),
+            "absorption": (0.0, 1.0),
+            "noise": (0.0, None),
+            "seed": (0, None),
+        }
+        for key, (low, high) in bounds.items():
+            value = getattr(self, key)
+            if not np.isfinite(value) or value < low or (high is not None and value > high):
+                span = f"[{low:g}, {high:g}]" if high is not None else f">= {low:g}"
+                raise ParameterError(
+                    f"parameter '{key}' of system 'optical' must be {span}, got {value!r}"
+                )
+        if self.matrix == "file" and not self.matrix_file:
+            raise ParameterError("matrix=file needs matrix_file=PATH (.npz or .mat)")
+        if self.matrix != "file" and self.matrix_file:
+            raise ParameterError(
+                f"matrix_file is only read with matrix=file (got matrix={self.matrix})"
+            )
+        if self.matrix != "file" and self.aperture == 0:
+            raise ParameterError("parameter 'aperture' of system 'optical' must be > 0")
+
+    def _make_transmission(self, rng: np.random.Generator) -> Transmission:
+        if self.matrix == "file":
+            loaded = load_transmission(self.matrix_file)
+            if loaded.frame != self.frame:
+                raise TransmissionMatrixError(
+                    f"{self.matrix_file}: the aperture masks are {loaded.frame}x{loaded.frame}"
+                    f" but frame={self.frame}; set --param frame={loaded.frame}"
+                )
+            return loaded
+        nyquist = self.frame / 2
+        out_fraction = self.output_aperture or self.aperture
+        return Transmission.synthesise(
+            self.matrix, self.frame, self.aperture * nyquist, out_fraction * nyquist, rng
+        )
+
+    def _set_matrix(self, matrix: np.ndarray) -> None:
+        self.transmission = attrs.evolve(self.transmission, matrix=matrix)
+        self._t_work = np.ascontiguousarray(matrix.T.astype(np.complex64))
+
+    def _calibrate(self, rng: np.random.Generator) -> None:
+        """Fix the intensity unit of the absorber (mean mode intensity in the input aperture)
+        and the output scale (mean camera reading) on a fixed random reference batch."""
+        x = self.domain.sample(rng, (REFERENCE_BATCH, self.inputs))
+        modes = self.aperture_modes(x)
+        self._mode_intensity = float(np.mean(np.abs(modes) ** 2)) or 1.0
+        reading = detect(self._camera_from_modes(modes), self.detection)
+        self._scale = float(np.mean(reading)) or 1.0
+
+    # -- the contract ------------------------------------------------------------------------
+    @property
+    def input_dim(self) -> int:
+        return self.inputs
+
+    @property
+    def output_dim(self) -> int:
+        return pooled_side(self.frame) ** 2
+
+    @property
+    def domain(self) -> Domain:
+        return Interval(0.0, 1.0)
+
+    def _forward(self, x: np.ndarray) -> np.ndarray:
+        out = np.empty((x.shape[0], self.output_dim), dtype=np.float64)
+        for start in range(0, x.shape[0], CHUNK):
+            stop = start + CHUNK
+            reading = detect(self._camera_from_modes(self.aperture_modes(x[start:stop])),
+                             self.detection)
+            if self.noise > 0:
+                noise = self._noise_rng.standard_normal(reading.shape, dtype=np.float32)
+                reading += np.float32(self.noise * self._scale) * noise
+            pooled = average_pool(reading)
+            out[start:stop] = pooled.reshape(pooled.shape[0], -1) / self._scale
+        return out
+
+    def _perturb(self, strength: float, rng: np.random.Generator) -> None:
+        if strength == 0:
+            return
+        self._set_matrix(phase_walk(self.transmission.matrix, strength, rng))
+
+    # -- the optics, step by step (public for figures and tests) ------------------------------
+    def encode(self, x: np.ndarray) -> np.ndarray:
+        """Complex64 SLM values (batch, inputs): ``exp(i phase_depth x)`` or ``x``."""
+        x = np.asarray(x, dtype=np.float32)
+        if self.encoding == "phase":
+            return np.exp(1j * np.float32(self.phase_depth) * x).astype(np.complex64)
+        return x.astype(np.complex64)
+
+    def slm_frames(self, x: np.ndarray) -> np.ndarray:
+        """Complex64 SLM fields (batch, frame, frame) for inputs ``x`` (batch, inputs)."""
+        return self.slm.write(self.encode(x))
+
+    def fourier_plane(self, x: np.ndarray) -> np.ndarray:
+        """Complex64 (batch, frame, frame) field in the Fourier plane of the SLM (unshifted
+        FFT layout, unitary normalisation), before the input aperture."""
+        return scipy.fft.fft2(self.slm_frames(x), norm="ortho", overwrite_x=True)
+
+    def aperture_modes(self, x: np.ndarray) -> np.ndarray:
+        """Complex64 (batch, m_in) field of the input-aperture modes (before the absorber):
+        ``encode(x) @ S``, equal to ``fourier_plane(x)`` at the input aperture."""
+        return self.encode(x) @ self._block_modes
+
+    def absorb(self, modes: np.ndarray) -> np.ndarray:
+        """Saturable absorber on the input-aperture modes: intensity transmission
+        ``1 - q0 / (1 + I / I_sat)``, with ``I`` in units of the reference mean mode
+        intensity (identity when ``saturation`` is 0)."""
+        if self.saturation == 0:
+            return modes
+        intensity = (modes.real**2 + modes.imag**2) / np.float32(self._mode_intensity)
+        loss = np.float32(self.absorption) / (1 + intensity / np.float32(self.saturation))
+        return modes * np.sqrt(1 - loss)
+
+    def camera_field(self, x: np.ndarray) -> np.ndarray:
+        """Complex64 (batch, frame, frame) field on the camera for inputs ``x`` (no noise)."""
+        return self._camera_from_modes(self.aperture_modes(x))
+
+    def _camera_from_modes(self, modes: np.ndarray) -> np.ndarray:
+        out_modes = self.absorb(modes) @ self._t_work
+        plane = np.zeros((modes.shape[0], self.frame * self.frame), dtype=np.complex64)
+        plane[:, self._out_idx] = out_modes
+        plane = plane.reshape(modes.shape[0], self.frame, self.frame)
+        return scipy.fft.ifft2(plane, norm="ortho", overwrite_x=True)
+
+    def status(self) -> dict[str, Any]:
+        m_out, m_in = self.transmission.modes
+        return {"modes in / out": f"{m_in} / {m_out}", "transmission": self.transmission.source}
