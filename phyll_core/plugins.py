@@ -70,6 +70,7 @@ class Host:
         self.datasets: Registry[DatasetSpec] = Registry("dataset")
         self._warn = warn or _stderr_warning
         self._versions: dict[str, str] = {}
+        self._command_apps: list[typer.Typer] = []
 
     # -- loading ----------------------------------------------------------------------------
     def load(self) -> Host:
@@ -86,7 +87,7 @@ class Host:
                 continue
             try:
                 module = ep.load()
-            except Exception as exc:  # noqa: BLE001 - any import failure is the plugin's
+            except Exception as exc:  # any import failure is the plugin's
                 self._fail(PluginInfo(dist, version), f"failed to import: {_one_line(exc)}")
                 continue
             self._add_plugin(module, dist, version)
@@ -115,12 +116,14 @@ class Host:
     def _fill_registries(self) -> None:
         for hook_name, (attr, spec_type) in _REGISTER_HOOKS.items():
             registry: Registry[Any] = getattr(self, attr)
-            for impl in reversed(getattr(self.pm.hook, hook_name).get_hookimpls()):
+            # registration order: the core's built-ins first, then plugins by entry-point name,
+            # so on a duplicate name the earlier item is kept (a plugin cannot shadow the core)
+            for impl in getattr(self.pm.hook, hook_name).get_hookimpls():
                 info = self.plugins[impl.plugin_name]
                 register = self._register_callback(registry, spec_type, info)
                 try:
                     impl.function(register=register)
-                except Exception as exc:  # noqa: BLE001 - isolate the plugin's own failure
+                except Exception as exc:  # isolate the plugin's own failure
                     self._fail(info, f"raised in {hook_name}: {_one_line(exc)}")
 
     def _register_callback(
@@ -137,12 +140,17 @@ class Host:
         return register
 
     def add_commands(self, app: typer.Typer) -> None:
-        """Let every plugin add its sub-commands to ``app``; failures are isolated."""
-        for impl in reversed(self.pm.hook.register_commands.get_hookimpls()):
+        """Let every plugin add its sub-commands to ``app`` (once per app); failures are
+        isolated."""
+        if any(done is app for done in self._command_apps):
+            return
+        self._command_apps.append(app)
+        for impl in self.pm.hook.register_commands.get_hookimpls():
             try:
                 impl.function(app=app)
-            except Exception as exc:  # noqa: BLE001
-                self._fail(self.plugins[impl.plugin_name], f"raised in register_commands: {exc}")
+            except Exception as exc:  # isolate the plugin's own failure
+                info = self.plugins[impl.plugin_name]
+                self._fail(info, f"raised in register_commands: {_one_line(exc)}")
 
     def _fail(self, info: PluginInfo, message: str) -> None:
         self.plugins.setdefault(info.name, info)

@@ -7,12 +7,14 @@ typer reports); it is printed as one line on stderr with a non-zero exit code. `
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
+from typing import Any
 
 import typer
 
-from phyll_core.cli import listing, probe_cmd, train_cmd
+from phyll_core.cli import listing, probe_cmd, record_cmd, train_cmd
 
 app = typer.Typer(
     name="phyll",
@@ -24,21 +26,28 @@ app = typer.Typer(
 )
 
 
-@app.callback()
-def _root(
-    debug: bool = typer.Option(False, "--debug", help="Show tracebacks of errors."),
-    version: bool = typer.Option(False, "--version", help="Print the version and exit."),
-) -> None:
-    """Train physical neural networks without backpropagation (PhyLL)."""
-    if version:
+def _print_version(value: bool) -> None:
+    if value:
         from phyll_core.plugins import core_version
 
         typer.echo(f"phyll {core_version()}")
         raise typer.Exit()
 
 
+@app.callback()
+def _root(
+    debug: bool = typer.Option(False, "--debug", help="Show tracebacks of errors."),
+    version: bool = typer.Option(
+        False, "--version", help="Print the version and exit.", callback=_print_version,
+        is_eager=True,
+    ),
+) -> None:
+    """Train physical neural networks without backpropagation (PhyLL)."""
+
+
 listing.add_to(app)
 probe_cmd.add_to(app)
+record_cmd.add_to(app)
 train_cmd.add_to(app)
 
 
@@ -46,10 +55,21 @@ def _debug_requested(argv: list[str]) -> bool:
     return "--debug" in argv or os.environ.get("PHYLL_DEBUG", "") not in ("", "0")
 
 
+def _click_exceptions() -> tuple[tuple[Any, ...], tuple[Any, ...], tuple[Any, ...]]:
+    """The (Exit, ClickException, Abort) classes of the click that typer runs on: recent typer
+    ships its own copy (``typer._click``; click itself may then be absent), older typer uses
+    click."""
+    try:
+        mod = importlib.import_module("typer._click.exceptions")
+    except ImportError:
+        mod = importlib.import_module("click.exceptions")
+    exits = (typer.Exit, *([mod.Exit] if hasattr(mod, "Exit") else []))
+    aborts = (typer.Abort, *([mod.Abort] if hasattr(mod, "Abort") else []))
+    return exits, (mod.ClickException,), aborts
+
+
 def main(argv: list[str] | None = None) -> None:
     """Run the CLI; exit code 0 on success, 1 on a user error, 2 on a usage error."""
-    import click
-
     from phyll_core.errors import PhyllError
     from phyll_core.plugins import get_host
 
@@ -58,16 +78,22 @@ def main(argv: list[str] | None = None) -> None:
     if "--version" not in args:  # plugins may add commands; load them first
         get_host().add_commands(app)
     command = typer.main.get_command(app)
+    exits, click_errors, aborts = _click_exceptions()
     try:
         command.main(args=args, prog_name="phyll", standalone_mode=False)
-    except click.exceptions.Exit as exc:
+    except exits as exc:
         sys.exit(exc.exit_code)
-    except click.ClickException as exc:
+    except click_errors as exc:
         if debug:
             raise
-        exc.show()
+        if type(exc).__name__ == "NoArgsIsHelpError":  # bare `phyll` / `phyll GROUP`: help
+            exc.show()
+        else:
+            ctx = getattr(exc, "ctx", None)
+            hint = f" (see '{ctx.command_path} --help')" if ctx is not None else ""
+            print(f"error: {exc.format_message()}{hint}", file=sys.stderr)
         sys.exit(exc.exit_code)
-    except click.exceptions.Abort:
+    except aborts:
         print("aborted", file=sys.stderr)
         sys.exit(130)
     except KeyboardInterrupt:
@@ -78,7 +104,7 @@ def main(argv: list[str] | None = None) -> None:
             raise
         print(f"error: {exc}", file=sys.stderr)
         sys.exit(1)
-    except Exception as exc:  # noqa: BLE001 - a bug still gets one line plus the hint
+    except Exception as exc:  # a bug still gets one line plus the hint
         if debug:
             raise
         print(

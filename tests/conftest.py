@@ -1,0 +1,94 @@
+"""Shared helpers of the core's tests: run the ``phyll`` CLI in-process or in a subprocess."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import attrs
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@attrs.frozen
+class CliResult:
+    """Exit code, stdout and stderr of one ``phyll`` invocation."""
+
+    code: int
+    out: str
+    err: str
+
+    def json(self) -> Any:
+        """stdout parsed as JSON (fails the test with the streams when it is not JSON)."""
+        try:
+            return json.loads(self.out)
+        except json.JSONDecodeError as exc:
+            pytest.fail(f"stdout is not JSON ({exc}):\n{self.out}\nstderr:\n{self.err}")
+
+    @property
+    def err_lines(self) -> list[str]:
+        return [line for line in self.err.splitlines() if line.strip()]
+
+
+def _exit_code(exc: SystemExit) -> int:
+    if exc.code is None:
+        return 0
+    return exc.code if isinstance(exc.code, int) else 1
+
+
+@pytest.fixture
+def cli(capsys: pytest.CaptureFixture[str]) -> Callable[..., CliResult]:
+    """Run ``phyll ARGS`` in this process (with the plugins installed here)."""
+    from phyll_core.cli.app import main
+
+    def run(*args: str) -> CliResult:
+        capsys.readouterr()
+        try:
+            main(list(args))
+        except SystemExit as exc:
+            code = _exit_code(exc)
+        else:
+            code = 0
+        captured = capsys.readouterr()
+        return CliResult(code, captured.out, captured.err)
+
+    return run
+
+
+def run_phyll(
+    *args: str,
+    env: Mapping[str, str] | None = None,
+    pythonpath: list[Path] | None = None,
+    timeout: float = 120,
+) -> CliResult:
+    """Run ``python -m phyll_core ARGS`` in a fresh interpreter. ``env`` is added to the current
+    environment (without any inherited ``PHYLL_*`` setting); ``pythonpath`` folders go first on
+    ``PYTHONPATH``."""
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith("PHYLL_")}
+    full_env.update(env or {})
+    if pythonpath:
+        parts = [str(p) for p in pythonpath]
+        if full_env.get("PYTHONPATH"):
+            parts.append(full_env["PYTHONPATH"])
+        full_env["PYTHONPATH"] = os.pathsep.join(parts)
+    proc = subprocess.run(
+        [sys.executable, "-m", "phyll_core", *args],
+        capture_output=True,
+        text=True,
+        env=full_env,
+        timeout=timeout,
+        check=False,
+    )
+    return CliResult(proc.returncode, proc.stdout, proc.stderr)
+
+
+@pytest.fixture(scope="session")
+def phyll_subprocess() -> Callable[..., CliResult]:
+    """:func:`run_phyll`: run ``python -m phyll_core ARGS`` in a fresh interpreter."""
+    return run_phyll

@@ -1,0 +1,85 @@
+"""``phyll --help``, ``phyll plugins`` and ``phyll systems`` stay light: they never import
+TensorFlow (whatever plugins are installed), and with only the core they import neither
+scikit-learn, SciPy nor matplotlib."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+COMMANDS = [["--help"], ["plugins"], ["systems"], ["plugins", "--json"], ["systems", "--json"]]
+
+SCRIPT = """
+import json, sys, time
+t0 = time.perf_counter()
+from phyll_core.cli.app import main
+report = {"import_seconds": time.perf_counter() - t0, "commands": []}
+heavy = sys.argv[2].split(",")
+for args in json.loads(sys.argv[3]):
+    start = time.perf_counter()
+    try:
+        main(args)
+    except SystemExit as exc:
+        code = exc.code
+    else:
+        code = 0
+    loaded = sorted(m for m in heavy if m in sys.modules)
+    report["commands"].append(
+        {"args": args, "code": code, "seconds": time.perf_counter() - start, "heavy": loaded}
+    )
+with open(sys.argv[1], "w") as fh:
+    json.dump(report, fh)
+"""
+
+
+def run_commands(tmp_path: Path, heavy: list[str], env_extra: dict[str, str]) -> dict:
+    out = tmp_path / "report.json"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PHYLL_")}
+    env.update(env_extra, COLUMNS="200")
+    proc = subprocess.run(
+        [sys.executable, "-c", SCRIPT, str(out), ",".join(heavy), json.dumps(COMMANDS)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(out.read_text())
+
+
+def test_no_tensorflow_with_every_installed_plugin(tmp_path: Path) -> None:
+    report = run_commands(tmp_path, ["tensorflow", "keras", "torch", "jax"], {})
+    for command in report["commands"]:
+        assert command["code"] == 0, command
+        assert command["heavy"] == [], f"phyll {' '.join(command['args'])} imported {command}"
+
+
+def test_core_alone_imports_nothing_heavy_and_is_fast(tmp_path: Path) -> None:
+    heavy = ["tensorflow", "torch", "sklearn", "scipy", "matplotlib", "pandas"]
+    report = run_commands(tmp_path, heavy, {"PHYLL_LOAD_PLUGINS": ""})
+    for command in report["commands"]:
+        assert command["code"] == 0, command
+        assert command["heavy"] == [], command
+    # generous bounds (CI machines are shared); importing TensorFlow alone takes longer
+    assert report["import_seconds"] < 5.0, report
+    assert report["commands"][0]["seconds"] < 5.0, report
+
+
+@pytest.mark.parametrize("module", ["phyll_core", "phyll_core.plugins", "phyll_core.testing"])
+def test_importing_the_core_api_is_light(module: str) -> None:
+    code = (
+        f"import sys, {module}; "
+        "bad = [m for m in ('sklearn', 'scipy', 'matplotlib', 'tensorflow', 'rich', 'typer')"
+        " if m in sys.modules]; "
+        "assert not bad, bad"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert proc.returncode == 0, proc.stderr
