@@ -8,7 +8,7 @@ from typing import Any
 
 from phyll_core.hookspecs import hookimpl
 from phyll_core.params import Param
-from phyll_core.specs import DatasetSpec, SystemSpec
+from phyll_core.specs import DatasetSpec, LossSpec, RuleSpec, SystemSpec
 
 SEED = Param("seed", "int", 0, "seed of the system's random choices")
 
@@ -108,5 +108,91 @@ def register_datasets(register: Callable[[DatasetSpec], None]) -> None:
     register(
         DatasetSpec(
             "npz", _npz, "A NumPy .npz file with arrays x (n, d) and y (n,): npz:PATH.", True
+        )
+    )
+
+
+def _lazy(module: str, attr: str) -> Callable[..., Any]:
+    """A factory that imports ``module.attr`` only when called."""
+
+    def factory(**kw: Any) -> Any:
+        import importlib
+
+        return getattr(importlib.import_module(module), attr)(**kw)
+
+    factory.__name__ = attr
+    return factory
+
+
+@hookimpl
+def register_losses(register: Callable[[LossSpec], None]) -> None:
+    losses = "phyll_core.engine.losses"
+    register(
+        LossSpec(
+            "cosine",
+            "goodness",
+            _lazy(losses, "CosineGoodness"),
+            "cos(|a|, p) with p a fixed random unit vector per block (published PhyLL).",
+        )
+    )
+    register(
+        LossSpec("sum-squares", "goodness", _lazy(losses, "SumSquares"), "sum(a^2) (Hinton's FF).")
+    )
+    register(
+        LossSpec("mean-squares", "goodness", _lazy(losses, "MeanSquares"), "mean(a^2).")
+    )
+    register(
+        LossSpec(
+            "softplus-delta",
+            "objective",
+            _lazy(losses, "SoftplusDelta"),
+            "mean softplus(-theta (g_pos - g_neg)) (published PhyLL).",
+            (Param("theta", "float", 4.0, "sharpness of the contrast", low=0.0),),
+        )
+    )
+    register(
+        LossSpec(
+            "ff-threshold",
+            "objective",
+            _lazy(losses, "FFThreshold"),
+            "softplus(-(g_pos - tau)) + softplus(g_neg - tau) (Hinton's threshold).",
+            (Param("tau", "float", 0.5, "goodness threshold"),),
+        )
+    )
+
+
+@hookimpl
+def register_learning_rules(register: Callable[[RuleSpec], None]) -> None:
+    rules = "phyll_core.engine.phyll_rules"
+    register(
+        RuleSpec(
+            "phyll",
+            _lazy(rules, "PhyLL"),
+            "Supervised PhyLL: local contrastive training from two physical passes per block.",
+            (
+                Param(
+                    "negatives", "str", "random", "wrong label of negatives",
+                    choices=("random", "hardest"),
+                ),
+            ),
+        )
+    )
+    register(
+        RuleSpec(
+            "phyll-unsupervised",
+            _lazy(rules, "PhyLLUnsupervised"),
+            "PhyLL against synthetic negatives, then a linear softmax readout.",
+            (
+                Param("negatives", "str", "mask", "synthetic negatives", choices=("mask", "shuffle")),
+                Param("smoothness", "float", 2.0, "mask smoothing (features)", low=0.0),
+            ),
+        )
+    )
+    register(
+        RuleSpec(
+            "backprop",
+            _lazy("phyll_core.engine.backprop", "Backprop"),
+            "End-to-end backprop through a digital MLP of the same widths (no physics).",
+            uses_physics=False,
         )
     )

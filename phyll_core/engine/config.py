@@ -1,0 +1,82 @@
+"""Training configuration: every hyper-parameter of a run, with the defaults of ``phyll train``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import attrs
+
+from phyll_core.errors import PhyllError
+
+
+def _tuple_of_str(value: Any) -> tuple[str, ...]:
+    return (value,) if isinstance(value, str) else tuple(value)
+
+
+def _tuple_of_float(value: Any) -> tuple[float, ...]:
+    if isinstance(value, int | float):
+        return (float(value),)
+    return tuple(float(v) for v in value)
+
+
+def _positive(instance: Any, attribute: Any, value: int) -> None:
+    if value < 1:
+        raise PhyllError(f"{attribute.name.replace('_', '-')} must be >= 1, got {value}")
+
+
+@attrs.define
+class TrainConfig:
+    """Hyper-parameters of one training run (the defaults are those of ``phyll train``).
+
+    ``system`` names one system shared by every block or one per block; ``params`` are the
+    systems' ``NAME=VALUE`` parameters; ``lr`` is one learning rate for every block or one per
+    block; ``batch_size`` 0 means the whole training set, in batches of at most 1,024 rows.
+    """
+
+    system: tuple[str, ...] = attrs.field(default=("random-features",), converter=_tuple_of_str)
+    params: dict[str, Any] = attrs.field(factory=dict)
+    dataset: str = "circles"
+    dataset_options: dict[str, Any] = attrs.field(factory=dict)
+    rule: str = "phyll"
+    rule_params: dict[str, Any] = attrs.field(factory=dict)
+    loss: str = "cosine"
+    objective: str = "softplus-delta"
+    theta: float = 4.0
+    blocks: int = attrs.field(default=2, validator=_positive)
+    width: int = attrs.field(default=64, validator=_positive)
+    epochs: int = attrs.field(default=60, validator=_positive)
+    inner_steps: int = attrs.field(default=10, validator=_positive)
+    lr: tuple[float, ...] = attrs.field(default=(1e-2,), converter=_tuple_of_float)
+    weight_decay: float = 0.0
+    batch_size: int = 0
+    seed: int = 0
+    test_fraction: float = 0.2
+    predict: str | None = None
+    skip: bool = True
+    project: bool = True
+    patience: int = 0
+    eval_every: int = attrs.field(default=1, validator=_positive)
+
+    def __attrs_post_init__(self) -> None:
+        if not self.system:
+            raise PhyllError("give at least one --system")
+        if len(self.system) not in (1, self.blocks):
+            raise PhyllError(
+                f"give one --system for all blocks or one per block ({self.blocks}),"
+                f" got {len(self.system)}"
+            )
+        if len(self.lr) not in (1, self.blocks) or any(v <= 0 for v in self.lr):
+            raise PhyllError(f"--lr needs 1 or {self.blocks} positive values, got {self.lr}")
+        if self.batch_size < 0 or self.patience < 0 or self.weight_decay < 0:
+            raise PhyllError("batch size, patience and weight decay must be >= 0")
+
+    def to_json(self) -> dict[str, Any]:
+        return attrs.asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> TrainConfig:
+        known = {a.name for a in attrs.fields(cls)}
+        unknown = set(data) - known
+        if unknown:
+            raise PhyllError(f"unknown configuration keys {sorted(unknown)}")
+        return cls(**data)

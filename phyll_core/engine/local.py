@@ -1,0 +1,176 @@
+"""Locally trained blocks shared by the PhyLL rules, and the softmax readout.
+
+A :class:`LocalBlock` owns one physical layer, the digital projection ``(W, b)``, its goodness
+and its Adam state. :meth:`LocalBlock.train` runs the inner steps on fixed physical outputs:
+``z`` of the positive and of the negative data is computed once (two physical passes) and then
+reused for every Adam step, since the physics does not depend on ``W``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from phyll_core.engine.losses import Goodness, Objective
+from phyll_core.engine.network import PhysicalLayer
+from phyll_core.engine.optim import Adam
+from phyll_core.engine.rule import Problem
+
+
+def build_loss(problem: Problem, width: int, rng: np.random.Generator) -> tuple[Goodness, Objective]:
+    """Build the problem's goodness (for a block of ``width``) and objective from the registry."""
+    from phyll_core.params import resolve
+    from phyll_core.plugins import get_host
+
+    losses = get_host().losses
+    g_spec = losses.get(problem.goodness).spec
+    o_spec = losses.get(problem.objective).spec
+    if g_spec.kind != "goodness" or o_spec.kind != "objective":
+        raise ValueError(
+            f"'{problem.goodness}' must be a goodness and '{problem.objective}' an objective"
+        )
+    declared = {p.name for p in o_spec.params}
+    params = {k: v for k, v in problem.objective_params.items() if k in declared}
+    objective = o_spec.factory(**resolve(o_spec.params, params, f"loss '{o_spec.name}'"))
+    return g_spec.factory(width=width, rng=rng), objective
+
+
+class LocalBlock:
+    """One block: ``z = [P(enc(h)), h]``, ``a = z W^T + b``, trained on a local loss."""
+
+    def __init__(self, problem: Problem, index: int, in_width: int) -> None:
+        rng = problem.rng(1, index)
+        self.index = index
+        self.skip = problem.skip
+        self.layer = PhysicalLayer.build(problem.system(index), in_width, rng, problem.project)
+        z_width = self.layer.out_width + (in_width if self.skip else 0)
+        # W holds the projection and, in its last column, the bias: a = [z, 1] W^T
+        self.params = {
+            "W": np.hstack(
+                [
+                    rng.standard_normal((problem.width, z_width)) / np.sqrt(z_width),
+                    np.zeros((problem.width, 1)),
+                ]
+            )
+        }
+        self.goodness, self.objective = build_loss(problem, problem.width, rng)
+        self.opt = Adam(lr=problem.lr_of(index), weight_decay=problem.weight_decay)
+        self.opt.init(self.params)
+        self.inner_steps = problem.inner_steps
+        self.flops = 0.0
+
+    @property
+    def width(self) -> int:
+        return int(self.params["W"].shape[0])
+
+    def z(self, h: np.ndarray) -> np.ndarray:
+        """Physical pass plus skip concatenation, with a trailing column of ones (bias)."""
+        phys = self.layer.forward(h)
+        ones = np.ones((h.shape[0], 1))
+        return np.hstack([phys, h, ones]) if self.skip else np.hstack([phys, ones])
+
+    def project(self, z: np.ndarray) -> np.ndarray:
+        """``a = [z, 1] W^T`` (``z`` as returned by :meth:`z`)."""
+        self.flops += 2.0 * z.shape[0] * z.shape[1] * self.width
+        return z @ self.params["W"].T
+
+    def train(self, z_pos: np.ndarray, z_neg: np.ndarray) -> float:
+        """``inner_steps`` Adam steps on the local loss of fixed ``z_pos``/``z_neg`` rows (paired
+        row by row); returns the loss before the last step."""
+        n = z_pos.shape[0]
+        z = np.vstack([z_pos, z_neg])
+        params, grads = self.params, {"W": np.empty_like(self.params["W"])}
+        loss = float("nan")
+        d = np.empty(2 * n)
+        for step in range(self.inner_steps):
+            a = z @ params["W"].T
+            g, cache = self.goodness.forward(a)
+            last = step == self.inner_steps - 1
+            value, d[:n], d[n:] = self.objective.value_and_grad(g[:n], g[n:], with_value=last)
+            loss = value if last else loss
+            np.matmul(self.goodness.backward(cache, d).T, z, out=grads["W"])
+            self.opt.update(params, grads)
+        self.flops += self.inner_steps * (4.0 * z.shape[0] * z.shape[1] * self.width + 12.0 * a.size)
+        return loss
+
+    def state(self) -> dict[str, np.ndarray]:
+        prefix = f"block{self.index}/"
+        out = {prefix + k: v for k, v in self.params.items()}
+        out.update({prefix + "opt/" + k: v for k, v in self.opt.state.items()})
+        out.update({prefix + "goodness/" + k: v for k, v in self.goodness.arrays().items()})
+        if self.layer.projection is not None:
+            out[prefix + "projection"] = self.layer.projection
+        return out
+
+    def load(self, state: dict[str, np.ndarray]) -> None:
+        prefix = f"block{self.index}/"
+
+        def take(key: str) -> np.ndarray:
+            if prefix + key not in state:
+                raise KeyError(f"missing array '{prefix + key}'")
+            return np.array(state[prefix + key], dtype=np.float64)
+
+        for k in self.params:
+            value = take(k)
+            if value.shape != self.params[k].shape:
+                raise ValueError(
+                    f"array '{prefix + k}' has shape {value.shape}, expected {self.params[k].shape}"
+                )
+            self.params[k] = value
+        self.opt.state = {
+            k[len(prefix) + 4 :]: np.array(v, dtype=np.float64)
+            for k, v in state.items()
+            if k.startswith(prefix + "opt/")
+        }
+        g = {
+            k[len(prefix) + 9 :]: v for k, v in state.items() if k.startswith(prefix + "goodness/")
+        }
+        if g:
+            self.goodness.load_arrays(g)
+        if self.layer.projection is not None:
+            self.layer.projection = take("projection")
+
+
+class SoftmaxReadout:
+    """Multinomial logistic regression on standardised block outputs (scikit-learn's
+    ``LogisticRegression``, deterministic), stored as plain arrays for checkpoints."""
+
+    def __init__(self) -> None:
+        self.arrays: dict[str, np.ndarray] = {}
+
+    @property
+    def fitted(self) -> bool:
+        return bool(self.arrays)
+
+    def fit(self, features: np.ndarray, y: np.ndarray, n_classes: int) -> None:
+        from sklearn.linear_model import LogisticRegression
+
+        mean = features.mean(axis=0)
+        scale = features.std(axis=0)
+        scale[scale < 1e-12] = 1.0
+        model = LogisticRegression(max_iter=2000, C=1.0)
+        model.fit((features - mean) / scale, y)
+        coef = np.zeros((n_classes, features.shape[1]))
+        intercept = np.full(n_classes, -1e9)
+        classes = model.classes_.astype(int)
+        if len(classes) == 2 and model.coef_.shape[0] == 1:
+            coef[classes[1]], intercept[classes[1]] = model.coef_[0], model.intercept_[0]
+            coef[classes[0]], intercept[classes[0]] = 0.0, 0.0
+        else:
+            coef[classes], intercept[classes] = model.coef_, model.intercept_
+        self.arrays = {"mean": mean, "scale": scale, "coef": coef, "intercept": intercept}
+
+    def predict(self, features: np.ndarray) -> np.ndarray:
+        a = self.arrays
+        logits = ((features - a["mean"]) / a["scale"]) @ a["coef"].T + a["intercept"]
+        return np.argmax(logits, axis=1)
+
+    def state(self) -> dict[str, Any]:
+        return {f"readout/{k}": v for k, v in self.arrays.items()}
+
+    def load(self, state: dict[str, np.ndarray]) -> None:
+        self.arrays = {
+            k.removeprefix("readout/"): np.asarray(v) for k, v in state.items()
+            if k.startswith("readout/")
+        }

@@ -1,0 +1,160 @@
+"""The PhyLL learning rules: supervised local contrastive training and its unsupervised form.
+
+Supervised (``phyll``), per batch: positives carry the true label, negatives a random wrong one
+(``negatives="hardest"``: the wrong label with the highest current summed goodness, which costs
+``C`` extra physical passes per block to score); each block makes exactly one physical pass of
+the positive and one of the negative data, runs ``inner_steps`` Adam steps on its digital
+weights reusing those outputs, and hands its (detached) outputs to the next block.
+
+Unsupervised (``phyll-unsupervised``): positives are the data, negatives are synthetic: two
+samples mixed through a smooth random mask (``negatives="mask"``) or every feature shuffled
+across the batch (``negatives="shuffle"``); a softmax readout on the block outputs classifies.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from phyll_core.engine.local import LocalBlock, SoftmaxReadout
+from phyll_core.engine.network import embed
+from phyll_core.engine.rule import LearningRule, Problem
+from phyll_core.errors import PhyllError
+
+
+class _LocalRule(LearningRule):
+    """Blocks of :class:`LocalBlock` plus a readout; subclasses say what goes in."""
+
+    labelled = True
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.blocks: list[LocalBlock] = []
+        self.readout = SoftmaxReadout()
+
+    def init(self, problem: Problem) -> None:
+        self.problem = problem
+        width = problem.n_features + (problem.n_classes if self.labelled else 0)
+        self.blocks = []
+        for k in range(problem.blocks):
+            self.blocks.append(LocalBlock(problem, k, width))
+            width = problem.width
+
+    def total_flops(self) -> float:
+        return self.flops + sum(b.flops for b in self.blocks)
+
+    def _train_blocks(self, h_pos: np.ndarray, h_neg: np.ndarray) -> dict[str, float]:
+        metrics = {}
+        for block in self.blocks:
+            z_pos, z_neg = block.z(h_pos), block.z(h_neg)
+            metrics[f"loss_block{block.index}"] = block.train(z_pos, z_neg)
+            h_pos, h_neg = block.project(z_pos), block.project(z_neg)
+        return metrics
+
+    def _outputs(self, h: np.ndarray) -> list[np.ndarray]:
+        """Block outputs ``a_k`` for inputs ``h`` (one physical pass per block)."""
+        outs = []
+        for block in self.blocks:
+            h = block.project(block.z(h))
+            outs.append(h)
+        return outs
+
+    def _features(self, x: np.ndarray) -> np.ndarray:
+        assert self.problem is not None
+        h = embed(x, None, self.problem.n_classes, self.problem.label_constant) if self.labelled else x
+        return np.hstack(self._outputs(h))
+
+    def fit_readout(self, x: np.ndarray, y: np.ndarray) -> None:
+        assert self.problem is not None
+        if "readout" in self.methods:
+            self.readout.fit(self._features(x), y, self.problem.n_classes)
+
+    def _predict_readout(self, x: np.ndarray) -> np.ndarray:
+        if not self.readout.fitted:
+            raise PhyllError("the readout is not fitted yet")
+        return self.readout.predict(self._features(x))
+
+    def state_dict(self) -> dict[str, np.ndarray]:
+        out: dict[str, np.ndarray] = {}
+        for block in self.blocks:
+            out.update(block.state())
+        out.update(self.readout.state())
+        return out
+
+    def load_state_dict(self, state: dict[str, np.ndarray]) -> None:
+        for block in self.blocks:
+            block.load(state)
+        self.readout.load(state)
+
+
+class PhyLL(_LocalRule):
+    """Supervised PhyLL (Momeni et al., Science 2023)."""
+
+    name = "phyll"
+    methods = ("goodness", "readout")
+
+    def __init__(self, negatives: str = "random") -> None:
+        super().__init__()
+        if negatives not in ("random", "hardest"):
+            raise PhyllError(f"negatives must be 'random' or 'hardest', got {negatives!r}")
+        self.negatives = negatives
+
+    def scores(self, x: np.ndarray) -> np.ndarray:
+        """Summed goodness of every label for every row: (n, C). One physical pass per block
+        of ``n * C`` rows."""
+        assert self.problem is not None
+        n, c = x.shape[0], self.problem.n_classes
+        labels = np.repeat(np.arange(c), n)
+        h = embed(np.tile(x, (c, 1)), labels, c, self.problem.label_constant)
+        total = np.zeros(n * c)
+        for block in self.blocks:
+            h = block.project(block.z(h))
+            total += block.goodness.value(h)
+        return total.reshape(c, n).T
+
+    def step(self, x: np.ndarray, y: np.ndarray, rng: np.random.Generator) -> dict[str, float]:
+        assert self.problem is not None
+        c, m = self.problem.n_classes, self.problem.label_constant
+        if self.negatives == "hardest":
+            s = self.scores(x)
+            s[np.arange(y.size), y] = -np.inf
+            wrong = np.argmax(s, axis=1)
+        else:
+            wrong = (y + rng.integers(1, c, size=y.size)) % c
+        return self._train_blocks(embed(x, y, c, m), embed(x, wrong, c, m))
+
+    def predict(self, x: np.ndarray, method: str) -> np.ndarray:
+        if method == "readout":
+            return self._predict_readout(x)
+        return np.argmax(self.scores(x), axis=1)
+
+
+class PhyLLUnsupervised(_LocalRule):
+    """Unsupervised PhyLL: real samples against synthetic negatives, then a linear readout."""
+
+    name = "phyll-unsupervised"
+    methods = ("readout",)
+    labelled = False
+
+    def __init__(self, negatives: str = "mask", smoothness: float = 2.0) -> None:
+        super().__init__()
+        if negatives not in ("mask", "shuffle"):
+            raise PhyllError(f"negatives must be 'mask' or 'shuffle', got {negatives!r}")
+        self.negatives = negatives
+        self.smoothness = smoothness
+
+    def synthetic(self, x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """Negatives for the rows of ``x`` (see the module docstring)."""
+        if self.negatives == "shuffle":
+            return np.take_along_axis(x, rng.permuted(np.tile(np.arange(x.shape[0]), (x.shape[1], 1)), axis=1).T, axis=0)
+        from scipy.ndimage import gaussian_filter1d
+
+        noise = gaussian_filter1d(rng.standard_normal(x.shape), self.smoothness, axis=1, mode="wrap")
+        mask = (noise > 0).astype(np.float64)
+        partner = x[rng.permutation(x.shape[0])]
+        return mask * x + (1.0 - mask) * partner
+
+    def step(self, x: np.ndarray, y: np.ndarray, rng: np.random.Generator) -> dict[str, float]:
+        return self._train_blocks(x, self.synthetic(x, rng))
+
+    def predict(self, x: np.ndarray, method: str) -> np.ndarray:
+        return self._predict_readout(x)

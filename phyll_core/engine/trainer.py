@@ -1,0 +1,267 @@
+"""The trainer: builds a run from a :class:`TrainConfig`, trains it epoch by epoch, evaluates.
+
+Reproducibility: every random choice comes from ``seed`` (split, initial weights, fixed random
+vectors) or from the per-epoch stream ``default_rng([seed, 2, epoch])`` (batch order,
+negative labels), so a resumed run continues exactly like an uninterrupted one. An interrupted
+epoch (Ctrl-C) is dropped: weights, optimiser state and query counters return to the end of
+the last completed epoch.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from typing import Any
+
+import attrs
+import numpy as np
+
+from phyll_core.datasets import Split, load, split
+from phyll_core.engine.config import TrainConfig
+from phyll_core.engine.rule import LearningRule, Problem
+from phyll_core.errors import PhyllError
+from phyll_core.system import PhysicalSystem
+
+MAX_BATCH = 1024
+
+
+@attrs.define
+class EpochMetrics:
+    """Metrics of one epoch; accuracies are ``None`` on epochs that were not evaluated.
+    ``physical_queries`` and ``flops`` are cumulative; ``train_seconds`` covers the training
+    steps of this epoch only, ``seconds`` the whole run so far."""
+
+    epoch: int
+    losses: dict[str, float]
+    train_accuracy: float | None
+    test_accuracy: float | None
+    physical_queries: int
+    flops: float
+    train_seconds: float
+    seconds: float
+
+    def row(self) -> dict[str, Any]:
+        out = {"epoch": self.epoch, **self.losses}
+        out.update(
+            train_accuracy=self.train_accuracy,
+            test_accuracy=self.test_accuracy,
+            physical_queries=self.physical_queries,
+            flops=self.flops,
+            train_seconds=self.train_seconds,
+            seconds=self.seconds,
+        )
+        return out
+
+
+def build_rule(name: str, params: dict[str, Any]) -> LearningRule:
+    """Build the registered learning rule ``name`` with ``params`` checked against its schema."""
+    from phyll_core.params import resolve
+    from phyll_core.plugins import get_host
+
+    entry = get_host().rules.get(name)
+    rule = entry.spec.factory(**resolve(entry.spec.params, params, f"rule '{name}'"))
+    if not isinstance(rule, LearningRule):
+        raise PhyllError(f"rule '{name}' factory returned {type(rule).__name__}")
+    return rule
+
+
+def build_systems(config: TrainConfig) -> list[PhysicalSystem]:
+    """One system per name in ``config.system`` (one name: the same instance for all blocks)."""
+    from phyll_core.factory import build_system
+
+    built: dict[str, PhysicalSystem] = {}
+    systems = []
+    for name in config.system:
+        if name not in built:
+            built[name] = build_system(name, config.params)
+        systems.append(built[name])
+    return systems
+
+
+class Run:
+    """A training run: data split, systems, learning rule and metric history."""
+
+    def __init__(self, config: TrainConfig, data: Split | None = None) -> None:
+        self.config = config
+        self.data = data or split(
+            load(config.dataset, **config.dataset_options), config.seed, config.test_fraction
+        )
+        self.systems = build_systems(config)
+        self.rule = build_rule(config.rule, dict(config.rule_params))
+        method = config.predict or self.rule.methods[0]
+        if method not in self.rule.methods:
+            raise PhyllError(
+                f"rule '{config.rule}' predicts with {', '.join(self.rule.methods)}, not '{method}'"
+            )
+        self.method = method
+        self.problem = Problem(
+            n_features=self.data.x_train.shape[1],
+            n_classes=self.data.n_classes,
+            systems=self.systems,
+            blocks=config.blocks,
+            width=config.width,
+            skip=config.skip,
+            project=config.project,
+            lr=config.lr,
+            weight_decay=config.weight_decay,
+            inner_steps=config.inner_steps,
+            goodness=config.loss,
+            objective=config.objective,
+            objective_params={"theta": config.theta},
+            label_constant=float(np.abs(self.data.x_train).max()),
+            seed=config.seed,
+        )
+        self.rule.init(self.problem)
+        self.history: list[EpochMetrics] = []
+        self.query_offset = 0
+        self.seconds_offset = 0.0
+        self.interrupted = False
+        self._start = time.perf_counter()
+        self._best_loss = math.inf
+        self._stale = 0
+
+    # -- counters ---------------------------------------------------------------------------
+    def unique_systems(self) -> list[PhysicalSystem]:
+        seen: dict[int, PhysicalSystem] = {}
+        for s in self.systems:
+            seen.setdefault(id(s), s)
+        return list(seen.values())
+
+    @property
+    def physical_queries(self) -> int:
+        """Samples sent to the physical systems (training and evaluation), cumulative."""
+        return self.query_offset + sum(s.queries.samples for s in self.unique_systems())
+
+    @property
+    def epoch(self) -> int:
+        """Number of completed epochs."""
+        return self.history[-1].epoch if self.history else 0
+
+    @property
+    def seconds(self) -> float:
+        return self.seconds_offset + time.perf_counter() - self._start
+
+    # -- training -----------------------------------------------------------------------------
+    def _batches(self, rng: np.random.Generator) -> list[np.ndarray]:
+        n = self.data.y_train.size
+        size = self.config.batch_size or min(n, MAX_BATCH)
+        order = rng.permutation(n)
+        return [order[i : i + size] for i in range(0, n, size)]
+
+    def train_epoch(self) -> EpochMetrics:
+        """Train one epoch, evaluate if due, append and return its metrics."""
+        epoch = self.epoch + 1
+        rng = np.random.default_rng([self.config.seed, 2, epoch])
+        losses: dict[str, list[float]] = {}
+        start = time.perf_counter()
+        for idx in self._batches(rng):
+            for k, v in self.rule.step(self.data.x_train[idx], self.data.y_train[idx], rng).items():
+                losses.setdefault(k, []).append(v)
+        train_seconds = time.perf_counter() - start
+        due = epoch % self.config.eval_every == 0 or epoch == self.config.epochs
+        train_acc = test_acc = None
+        if due:
+            train_acc, test_acc = self.accuracy(self.method)
+        metrics = EpochMetrics(
+            epoch=epoch,
+            losses={k: float(np.mean(v)) for k, v in losses.items()},
+            train_accuracy=train_acc,
+            test_accuracy=test_acc,
+            physical_queries=self.physical_queries,
+            flops=self.rule.total_flops(),
+            train_seconds=train_seconds,
+            seconds=self.seconds,
+        )
+        self.history.append(metrics)
+        return metrics
+
+    def accuracy(self, method: str) -> tuple[float, float]:
+        """(train, test) accuracy with ``method`` (fits the readout first when needed)."""
+        if method == "readout":
+            self.rule.fit_readout(self.data.x_train, self.data.y_train)
+        d = self.data
+        train = float(np.mean(self.rule.predict(d.x_train, method) == d.y_train))
+        test = float(np.mean(self.rule.predict(d.x_test, method) == d.y_test))
+        return train, test
+
+    def _should_stop(self, metrics: EpochMetrics) -> bool:
+        if not self.config.patience:
+            return False
+        loss = sum(metrics.losses.values())
+        if loss < self._best_loss - 1e-6:
+            self._best_loss, self._stale = loss, 0
+        else:
+            self._stale += 1
+        return self._stale >= self.config.patience
+
+    def _snapshot(self) -> tuple[dict[str, np.ndarray], list[tuple[int, int]], float]:
+        state = {k: np.array(v, copy=True) for k, v in self.rule.state_dict().items()}
+        counts = [(s.queries.calls, s.queries.samples) for s in self.unique_systems()]
+        return state, counts, self.rule.flops
+
+    def _restore(self, snap: tuple[dict[str, np.ndarray], list[tuple[int, int]], float]) -> None:
+        state, counts, flops = snap
+        self.rule.load_state_dict(state)
+        for s, (calls, samples) in zip(self.unique_systems(), counts, strict=True):
+            s.queries.calls, s.queries.samples = calls, samples
+        self.rule.flops = flops
+
+    def train(
+        self, epochs: int | None = None, on_epoch: Callable[[EpochMetrics], None] | None = None
+    ) -> list[EpochMetrics]:
+        """Train until ``epochs`` epochs are complete (default: ``config.epochs``) or early
+        stopping; Ctrl-C drops the current epoch, sets :attr:`interrupted` and returns."""
+        target = self.config.epochs if epochs is None else epochs
+        while self.epoch < target:
+            snap = self._snapshot()
+            try:
+                metrics = self.train_epoch()
+            except KeyboardInterrupt:
+                self._restore(snap)
+                self.interrupted = True
+                break
+            if on_epoch:
+                on_epoch(metrics)
+            if self._should_stop(metrics):
+                break
+        return self.history
+
+    def evaluate_all(self) -> dict[str, dict[str, float]]:
+        """Train and test accuracy with every prediction method of the rule."""
+        out = {}
+        for method in self.rule.methods:
+            train, test = self.accuracy(method)
+            out[method] = {"train_accuracy": train, "test_accuracy": test}
+        return out
+
+    def summary(self, by_method: dict[str, dict[str, float]] | None = None) -> dict[str, Any]:
+        """The JSON summary of ``phyll train``."""
+        by_method = by_method or self.evaluate_all()
+        done = [m for m in self.history if m.train_seconds > 0]
+        return {
+            "test_accuracy": by_method[self.method]["test_accuracy"],
+            "train_accuracy": by_method[self.method]["train_accuracy"],
+            "predict": self.method,
+            "accuracy_by_method": by_method,
+            "epochs": self.epoch,
+            "physical_queries": self.physical_queries,
+            "digital_flops": self.rule.total_flops(),
+            "seconds": self.seconds,
+            "train_seconds_per_epoch": (
+                float(np.mean([m.train_seconds for m in done])) if done else 0.0
+            ),
+            "seed": self.config.seed,
+            "rule": self.config.rule,
+            "systems": list(self.config.system),
+            "dataset": self.config.dataset,
+            "interrupted": self.interrupted,
+        }
+
+
+def train(config: TrainConfig | None = None, **overrides: Any) -> dict[str, Any]:
+    """Train with ``config`` (or ``TrainConfig(**overrides)``) and return the summary dict
+    (keys as in ``phyll train --json``)."""
+    run = Run(config or TrainConfig(**overrides))
+    run.train()
+    return run.summary()
