@@ -40,8 +40,8 @@ class Dataset:
         present = np.unique(self.y)
         if present.size < 2:
             raise DatasetError(
-                f"dataset '{self.name}' has a single class ({self.class_names[int(present[0])]!r}"
-                f" if any); classification needs at least two"
+                f"dataset '{self.name}' has a single class ({self.class_names[int(present[0])]!r});"
+                " classification needs at least two"
                 if present.size
                 else f"dataset '{self.name}' is empty"
             )
@@ -162,8 +162,14 @@ def load_csv(path: str, label_column: str = "label") -> Dataset:
         if not row or all(not c.strip() for c in row):
             continue
         if len(row) != len(header):
+            where = (
+                f"column '{header[len(row)]}' is missing"
+                if len(row) < len(header)
+                else f"extra cell in column {len(header) + 1}"
+            )
             raise DatasetError(
                 f"{file}, line {lineno}: {len(row)} cells, but the header has {len(header)}"
+                f" ({where})"
             )
         values = []
         for ci, cell in enumerate(row):
@@ -191,13 +197,18 @@ def load_csv(path: str, label_column: str = "label") -> Dataset:
         raise DatasetError(f"{file}: no feature columns besides '{label_column}'")
     y, names = labels_to_ints(labels)
     if len(names) < 2:
-        raise DatasetError(f"{file}: a single class ({names[0]!r}); need at least two")
+        raise DatasetError(
+            f"{file}, lines 2-{lineno}, column '{label_column}': a single class ({names[0]!r});"
+            " need at least two"
+        )
     return Dataset(file.stem, np.array(features, dtype=np.float64), y, names)
 
 
 def load_npz(path: str) -> Dataset:
     """An ``.npz`` file with arrays ``x`` (n, d) numeric and ``y`` (n,) labels."""
     file = _existing(path)
+    if not zipfile.is_zipfile(file):
+        raise DatasetError(f"{file}: not a .npz archive (expected numpy.savez output with x and y)")
     try:
         with np.load(file, allow_pickle=False) as data:
             missing = [k for k in ("x", "y") if k not in data.files]
@@ -209,9 +220,10 @@ def load_npz(path: str) -> Dataset:
             x, yraw = data["x"], data["y"]
     except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
         raise DatasetError(f"{file}: not a readable .npz file ({exc})") from None
-    if x.ndim != 2 or yraw.ndim != 1 or x.shape[0] != yraw.shape[0]:
+    if x.ndim != 2 or yraw.ndim != 1 or x.shape[0] != yraw.shape[0] or x.size == 0:
         raise DatasetError(
-            f"{file}: 'x' must be (n, d) and 'y' (n,), got {x.shape} and {yraw.shape}"
+            f"{file}: 'x' must be (n, d) and 'y' (n,) with n, d >= 1, got {x.shape} and"
+            f" {yraw.shape}"
         )
     if not np.issubdtype(x.dtype, np.number):
         raise DatasetError(f"{file}: 'x' must be numeric, got dtype {x.dtype}")
@@ -222,7 +234,7 @@ def load_npz(path: str) -> Dataset:
         raise DatasetError(f"{file}: x[{row}, {col}] is not finite ({x[row, col]})")
     y, names = labels_to_ints(list(yraw))
     if len(names) < 2:
-        raise DatasetError(f"{file}: a single class ({names[0]!r}); need at least two")
+        raise DatasetError(f"{file}: 'y' holds a single class ({names[0]!r}); need at least two")
     return Dataset(file.stem, x, y, names)
 
 

@@ -156,8 +156,11 @@ def _with(x: np.ndarray, value: float) -> np.ndarray:
 def run_checks(make: Callable[[int], PhysicalSystem]) -> list[CheckResult]:
     """Run every check; return one result per check (never raises for a failing system)."""
     try:
-        x = _inputs(make(0))
-    except Exception as exc:  # noqa: BLE001
+        first = make(0)
+        if not isinstance(first, PhysicalSystem):
+            raise TypeError(f"make(0) returned {type(first).__name__}, not a PhysicalSystem")
+        x = _inputs(first)
+    except Exception as exc:  # a system that cannot even be built fails as a whole
         return [CheckResult("construction", f"{type(exc).__name__}: {exc}")]
     results = []
     for check in CHECKS:
