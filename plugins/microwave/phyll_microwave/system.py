@@ -1,0 +1,182 @@
+"""The ``microwave`` system: a reverberant enclosure programmed by a 1-bit metasurface."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import attrs
+import numpy as np
+
+from phyll_core.domain import Binary, Domain, Interval
+from phyll_core.errors import ParameterError, PhysicalInputError
+from phyll_core.system import PhysicalSystem
+from phyll_microwave.encoding import to_bits
+from phyll_microwave.geometry import Geometry, default_geometry, drift
+from phyll_microwave.solvers import SOLVERS, DipoleModel
+
+ENCODINGS = ("levels", "binary")
+MAX_BITS = 8
+
+
+@attrs.define(kw_only=True, eq=False)
+class MicrowaveCavity(PhysicalSystem):
+    """Coupled-dipole (PhysFad) model of a 2D reverberant enclosure whose channel between a
+    transmitting and a receiving antenna is programmed by a metasurface of ``atoms`` 1-bit
+    meta-atoms; outputs ``|H(f)|`` at ``frequencies`` points evenly spaced in
+    ``[f_min, f_max]``.
+
+    ``encoding="levels"``: ``atoms // bits`` inputs in ``[0, 1]``, each quantised to ``2^bits``
+    levels and written as ``bits`` bits (see :mod:`phyll_microwave.encoding`).
+    ``encoding="binary"``: ``atoms`` inputs in ``{0, 1}``, the configuration itself. A bit 1
+    tunes its meta-atom's resonance to ``f_on``, a bit 0 to ``f_off``.
+
+    ``noise`` is the standard deviation of circular complex Gaussian noise added to H before
+    the magnitude is taken (seeded by ``seed``; each call draws new noise). ``solver`` picks
+    the Schur-complement solver with a Woodbury low-rank update (``woodbury``, default), the
+    plain Schur-complement solver (``schur``) or the full solve (``dense``, the reference);
+    all give the same channel up to rounding (see :mod:`phyll_microwave.solvers`).
+    The geometry (:func:`~phyll_microwave.geometry.default_geometry`) is fixed by ``seed``;
+    ``perturb`` moves and rotates the stirrers. Invalid parameters raise ParameterError.
+    """
+
+    name = "microwave"
+    atoms: int = 40
+    bits: int = 2
+    encoding: str = "levels"
+    f_min: float = 0.9
+    f_max: float = 1.1
+    frequencies: int = 20
+    f_on: float = 1.0
+    f_off: float = 5.0
+    stirrers: int = 3
+    width: float = 10.0
+    height: float = 8.0
+    wall_spacing: float = 0.25
+    atom_spacing: float = 0.2
+    noise: float = 0.0
+    solver: str = "woodbury"
+    seed: int = 0
+    _model: DipoleModel = attrs.field(init=False, repr=False)
+    _solve: Callable[[np.ndarray], np.ndarray] = attrs.field(init=False, repr=False)
+    _noise_rng: np.random.Generator = attrs.field(init=False, repr=False)
+
+    def __attrs_post_init__(self) -> None:
+        self._check()
+        geometry = default_geometry(
+            atoms=self.atoms,
+            width=self.width,
+            height=self.height,
+            wall_spacing=self.wall_spacing,
+            atom_spacing=self.atom_spacing,
+            stirrers=self.stirrers,
+            seed=self.seed,
+        )
+        freqs = np.linspace(self.f_min, self.f_max, self.frequencies)
+        self._set_model(DipoleModel(geometry, freqs, self.f_on, self.f_off))
+        self._noise_rng = np.random.default_rng([self.seed, 1])
+
+    def _check(self) -> None:
+        def need(ok: bool, message: str) -> None:
+            if not ok:
+                raise ParameterError(f"system 'microwave': {message}")
+
+        need(
+            self.encoding in ENCODINGS,
+            f"encoding must be one of {', '.join(ENCODINGS)}, got {self.encoding!r}",
+        )
+        need(
+            self.solver in SOLVERS,
+            f"solver must be one of {', '.join(SOLVERS)}, got {self.solver!r}",
+        )
+        need(self.atoms >= 1, f"atoms must be >= 1, got {self.atoms}")
+        need(1 <= self.bits <= MAX_BITS, f"bits must be in 1..{MAX_BITS}, got {self.bits}")
+        need(
+            self.encoding == "binary" or self.atoms % self.bits == 0,
+            f"atoms ({self.atoms}) must be a multiple of bits ({self.bits})",
+        )
+        need(self.frequencies >= 1, f"frequencies must be >= 1, got {self.frequencies}")
+        need(
+            0 < self.f_min <= self.f_max,
+            f"need 0 < f_min <= f_max, got {self.f_min:g}, {self.f_max:g}",
+        )
+        need(
+            self.f_min < self.f_max or self.frequencies == 1,
+            "f_min == f_max allows only frequencies=1",
+        )
+        need(self.f_on > 0 and self.f_off > 0, "f_on and f_off must be > 0")
+        need(self.f_on != self.f_off, "f_on and f_off must differ (else bits do nothing)")
+        need(self.stirrers >= 0, f"stirrers must be >= 0, got {self.stirrers}")
+        need(
+            0 < self.wall_spacing <= 0.5,
+            f"wall_spacing must be in (0, 0.5] (at most half a"
+            f" wavelength, else the walls leak), got {self.wall_spacing:g}",
+        )
+        need(self.atom_spacing > 0, f"atom_spacing must be > 0, got {self.atom_spacing:g}")
+        need(self.noise >= 0 and np.isfinite(self.noise), f"noise must be >= 0, got {self.noise:g}")
+
+    def _set_model(self, model: DipoleModel) -> None:
+        self._model = model
+        self._solve = SOLVERS[self.solver](model)
+
+    # -- contract -------------------------------------------------------------------------
+    @property
+    def input_dim(self) -> int:
+        return self.atoms if self.encoding == "binary" else self.atoms // self.bits
+
+    @property
+    def output_dim(self) -> int:
+        return self.frequencies
+
+    @property
+    def domain(self) -> Domain:
+        return Binary() if self.encoding == "binary" else Interval(0.0, 1.0)
+
+    def _forward(self, x: np.ndarray) -> np.ndarray:
+        h = self.channel(self.configuration(x))
+        if self.noise > 0:
+            shape = h.shape
+            h = h + (self.noise / np.sqrt(2.0)) * (
+                self._noise_rng.standard_normal(shape) + 1j * self._noise_rng.standard_normal(shape)
+            )
+        return np.abs(h)
+
+    def _perturb(self, strength: float, rng: np.random.Generator) -> None:
+        moved = drift(self._model.geometry, strength, rng)
+        if moved is not self._model.geometry:
+            self._set_model(self._model.moved(moved))
+
+    # -- physics helpers ------------------------------------------------------------------
+    def configuration(self, x: np.ndarray) -> np.ndarray:
+        """Metasurface configurations (batch, atoms, bool) that encode inputs ``x`` (batch,
+        input_dim), assumed valid for the domain."""
+        x = np.asarray(x, dtype=np.float64)
+        return x.astype(bool) if self.encoding == "binary" else to_bits(x, self.bits)
+
+    def channel(self, on: np.ndarray) -> np.ndarray:
+        """Noise-free complex channels H (batch, frequencies) of configurations ``on``
+        (batch, atoms, bool); does not count as a query."""
+        on = np.asarray(on, dtype=bool)
+        if on.ndim != 2 or on.shape[1] != self.atoms:
+            raise PhysicalInputError(
+                f"system 'microwave': configurations must have shape (batch, {self.atoms}),"
+                f" got {on.shape}"
+            )
+        return self._solve(on)
+
+    @property
+    def geometry(self) -> Geometry:
+        """Current dipole positions (changes with ``perturb``)."""
+        return self._model.geometry
+
+    @property
+    def frequency_points(self) -> np.ndarray:
+        """The frequencies (F,) at which |H| is read."""
+        return self._model.freqs.copy()
+
+    def status(self) -> dict[str, Any]:
+        g = self.geometry
+        return {
+            "dipoles (static + meta-atoms)": f"{g.n_static} + {g.n_atoms}",
+            "solver": self.solver,
+        }
