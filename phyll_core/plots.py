@@ -44,7 +44,9 @@ def plot_curves(history: list[dict[str, Any]], path: Path, title: str = "") -> N
     ax1.legend()
     keys = sorted({k for h in history for k in h.get("losses", {})})
     for k in keys:
-        ax2.plot([h["epoch"] for h in history], [h["losses"].get(k, np.nan) for h in history], label=k)
+        ax2.plot(
+            [h["epoch"] for h in history], [h["losses"].get(k, np.nan) for h in history], label=k
+        )
     ax2.set(xlabel="epoch", ylabel="local loss", title="loss")
     if keys:
         ax2.legend()
@@ -59,7 +61,11 @@ def plot_confusion(y_true: np.ndarray, y_pred: np.ndarray, names: list[str], pat
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(4.8, 4.2))
     ConfusionMatrixDisplay.from_predictions(
-        y_true, y_pred, labels=list(range(len(names))), display_labels=names, ax=ax,
+        y_true,
+        y_pred,
+        labels=list(range(len(names))),
+        display_labels=names,
+        ax=ax,
         colorbar=False,
     )
     ax.set_title("test confusion matrix")

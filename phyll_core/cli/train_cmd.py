@@ -26,10 +26,14 @@ def _floats(text: str) -> tuple[float, ...]:
 
 def train(
     system: list[str] = typer.Option(
-        ["random-features"], "--system", "-s",
+        ["random-features"],
+        "--system",
+        "-s",
         help="Physical system for all blocks, or repeat once per block.",
     ),
-    dataset: str = typer.Option("circles", "--dataset", "-d", help="digits, circles, csv:PATH, ..."),
+    dataset: str = typer.Option(
+        "circles", "--dataset", "-d", help="digits, circles, csv:PATH, ..."
+    ),
     rule: str = typer.Option("phyll", "--rule", "-r", help="Learning rule (see `phyll rules`)."),
     loss: str = typer.Option("cosine", "--loss", help="Goodness function (see `phyll losses`)."),
     objective: str = typer.Option("softplus-delta", "--objective", help="Contrastive objective."),
@@ -47,8 +51,12 @@ def train(
     predict: str | None = typer.Option(None, "--predict", help="goodness or readout."),
     negatives: str | None = typer.Option(None, "--negatives", help="phyll: random or hardest."),
     skip: bool = typer.Option(True, "--skip/--no-skip", help="Concatenate block input to physics."),
-    project: bool = typer.Option(True, "--project/--no-project", help="Random projection when wider."),
-    patience: int = typer.Option(0, "--patience", min=0, help="Early stopping on train loss (0: off)."),
+    project: bool = typer.Option(
+        True, "--project/--no-project", help="Random projection when wider."
+    ),
+    patience: int = typer.Option(
+        0, "--patience", min=0, help="Early stopping on train loss (0: off)."
+    ),
     eval_every: int = typer.Option(1, "--eval-every", min=1, help="Evaluate every N epochs."),
     param: list[str] = PARAM,
     rule_param: list[str] = RULE_PARAM,
@@ -72,13 +80,29 @@ def train(
         if negatives is not None:
             rule_params["negatives"] = negatives
         config = TrainConfig(
-            system=tuple(system), params=split_assignments(param), dataset=dataset,
+            system=tuple(system),
+            params=split_assignments(param),
+            dataset=dataset,
             dataset_options={"label_column": label_column} if dataset.startswith("csv:") else {},
-            rule=rule, rule_params=rule_params, loss=loss, objective=objective, theta=theta,
-            blocks=blocks, width=width, epochs=epochs or 60, inner_steps=inner_steps,
-            lr=_floats(lr), weight_decay=weight_decay, batch_size=batch_size, seed=seed,
-            test_fraction=test_fraction, predict=predict, skip=skip, project=project,
-            patience=patience, eval_every=eval_every,
+            rule=rule,
+            rule_params=rule_params,
+            loss=loss,
+            objective=objective,
+            theta=theta,
+            blocks=blocks,
+            width=width,
+            epochs=epochs or 60,
+            inner_steps=inner_steps,
+            lr=_floats(lr),
+            weight_decay=weight_decay,
+            batch_size=batch_size,
+            seed=seed,
+            test_fraction=test_fraction,
+            predict=predict,
+            skip=skip,
+            project=project,
+            patience=patience,
+            eval_every=eval_every,
         )
         run = Run(config)
         target = config.epochs
@@ -88,8 +112,10 @@ def train(
     if run.interrupted:
         folder = out or Path(f"phyll-run-{time.strftime('%Y%m%d-%H%M%S')}")
         write_outputs(run, folder)
-        note(f"interrupted: saved the last completed epoch ({run.epoch}) to {folder};"
-             f" continue with: phyll train --resume {folder}")
+        note(
+            f"interrupted: saved the last completed epoch ({run.epoch}) to {folder};"
+            f" continue with: phyll train --resume {folder}"
+        )
         raise typer.Exit(130)
     if out is not None:
         write_outputs(run, out)
@@ -106,8 +132,13 @@ def _train_with_progress(run: Any, target: int, quiet: bool) -> None:
 
     console = stderr_console()
     with Progress(
-        TextColumn("[bold]train"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-        TextColumn("{task.fields[info]}"), console=console, transient=False,
+        TextColumn("[bold]train"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("{task.fields[info]}"),
+        console=console,
+        transient=False,
         disable=quiet or not console.is_terminal,
     ) as progress:
         task = progress.add_task("train", total=target, completed=run.epoch, info="")
@@ -134,8 +165,14 @@ def _print_summary(summary: dict[str, Any], out: Path | None) -> None:
     print_table(
         "Cost",
         ["physical queries", "digital FLOPs", "seconds", "train s / epoch"],
-        [[f"{summary['physical_queries']:,}", f"{summary['digital_flops']:.3g}",
-          f"{summary['seconds']:.2f}", f"{summary['train_seconds_per_epoch']:.4f}"]],
+        [
+            [
+                f"{summary['physical_queries']:,}",
+                f"{summary['digital_flops']:.3g}",
+                f"{summary['seconds']:.2f}",
+                f"{summary['train_seconds_per_epoch']:.4f}",
+            ]
+        ],
     )
     if out is not None:
         note(f"wrote checkpoint, metrics.csv and plots to {out}")
@@ -160,8 +197,12 @@ def write_outputs(run: Any, folder: Path) -> None:
     history = [m.row() | {"losses": m.losses} for m in run.history]
     plot_curves(history, folder / "curves.png", f"{run.config.rule} on {run.config.dataset}")
     d = run.data
-    plot_confusion(d.y_test, run.rule.predict(d.x_test, run.method), list(d.class_names),
-                   folder / "confusion.png")
+    plot_confusion(
+        d.y_test,
+        run.rule.predict(d.x_test, run.method),
+        list(d.class_names),
+        folder / "confusion.png",
+    )
 
 
 def evaluate(
@@ -214,8 +255,6 @@ def read_rows(path: Path, n_features: int) -> Any:
     """Feature rows from a CSV (header; a ``label`` column is ignored) or NPZ (array ``x``)."""
     import numpy as np
 
-    from phyll_core.datasets import load_csv, load_npz
-
     if not path.is_file():
         raise DatasetError(f"{path}: no such file")
     if path.suffix.lower() == ".npz":
@@ -228,15 +267,15 @@ def read_rows(path: Path, n_features: int) -> Any:
             if isinstance(exc, DatasetError):
                 raise
             raise DatasetError(f"{path}: not a readable .npz file ({exc})") from None
-        _ = load_npz  # same reader family, arrays only here
     else:
         x = _read_feature_csv(path)
     if x.ndim != 2 or x.shape[1] != n_features:
-        raise DatasetError(f"{path}: rows have {x.shape[-1]} features; the network expects {n_features}")
+        raise DatasetError(
+            f"{path}: rows have {x.shape[-1]} features; the network expects {n_features}"
+        )
     if not np.isfinite(x).all():
         row, col = np.argwhere(~np.isfinite(x))[0]
         raise DatasetError(f"{path}: row {row}, column {col} is not finite")
-    _ = load_csv
     return x
 
 

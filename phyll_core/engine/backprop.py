@@ -7,6 +7,8 @@ reference a reader expects beside a PhyLL result.
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 from scipy.special import log_softmax, softmax
 
@@ -30,7 +32,7 @@ class Backprop(LearningRule):
         rng = problem.rng(1)
         sizes = [problem.n_features] + [problem.width] * problem.blocks + [problem.n_classes]
         self.params = {}
-        for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:], strict=True)):
+        for i, (n_in, n_out) in enumerate(itertools.pairwise(sizes)):
             self.params[f"W{i}"] = rng.standard_normal((n_in, n_out)) * np.sqrt(2.0 / n_in)
             self.params[f"b{i}"] = np.zeros(n_out)
         self.opt = Adam(lr=problem.lr_of(0), weight_decay=problem.weight_decay)

@@ -174,7 +174,9 @@ def load_checkpoint(folder: str | Path, warn: Any = None) -> Run:
     return run
 
 
-def _check_data(data: Split, weights: dict[str, np.ndarray], meta: dict[str, Any], folder: Any) -> None:
+def _check_data(
+    data: Split, weights: dict[str, np.ndarray], meta: dict[str, Any], folder: Any
+) -> None:
     mean = weights.get("data/mean")
     if mean is None or mean.shape != data.mean.shape or not np.allclose(mean, data.mean):
         raise CheckpointError(

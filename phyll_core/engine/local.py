@@ -18,7 +18,9 @@ from phyll_core.engine.optim import Adam
 from phyll_core.engine.rule import Problem
 
 
-def build_loss(problem: Problem, width: int, rng: np.random.Generator) -> tuple[Goodness, Objective]:
+def build_loss(
+    problem: Problem, width: int, rng: np.random.Generator
+) -> tuple[Goodness, Objective]:
     """Build the problem's goodness (for a block of ``width``) and objective from the registry."""
     from phyll_core.params import resolve
     from phyll_core.plugins import get_host
@@ -91,7 +93,9 @@ class LocalBlock:
             loss = value if last else loss
             np.matmul(self.goodness.backward(cache, d).T, z, out=grads["W"])
             self.opt.update(params, grads)
-        self.flops += self.inner_steps * (4.0 * z.shape[0] * z.shape[1] * self.width + 12.0 * a.size)
+        self.flops += self.inner_steps * (
+            4.0 * z.shape[0] * z.shape[1] * self.width + 12.0 * a.size
+        )
         return loss
 
     def state(self) -> dict[str, np.ndarray]:
@@ -171,6 +175,7 @@ class SoftmaxReadout:
 
     def load(self, state: dict[str, np.ndarray]) -> None:
         self.arrays = {
-            k.removeprefix("readout/"): np.asarray(v) for k, v in state.items()
+            k.removeprefix("readout/"): np.asarray(v)
+            for k, v in state.items()
             if k.startswith("readout/")
         }

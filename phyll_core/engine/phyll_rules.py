@@ -60,7 +60,11 @@ class _LocalRule(LearningRule):
 
     def _features(self, x: np.ndarray) -> np.ndarray:
         assert self.problem is not None
-        h = embed(x, None, self.problem.n_classes, self.problem.label_constant) if self.labelled else x
+        h = (
+            embed(x, None, self.problem.n_classes, self.problem.label_constant)
+            if self.labelled
+            else x
+        )
         return np.hstack(self._outputs(h))
 
     def fit_readout(self, x: np.ndarray, y: np.ndarray) -> None:
@@ -145,10 +149,14 @@ class PhyLLUnsupervised(_LocalRule):
     def synthetic(self, x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         """Negatives for the rows of ``x`` (see the module docstring)."""
         if self.negatives == "shuffle":
-            return np.take_along_axis(x, rng.permuted(np.tile(np.arange(x.shape[0]), (x.shape[1], 1)), axis=1).T, axis=0)
+            return np.take_along_axis(
+                x, rng.permuted(np.tile(np.arange(x.shape[0]), (x.shape[1], 1)), axis=1).T, axis=0
+            )
         from scipy.ndimage import gaussian_filter1d
 
-        noise = gaussian_filter1d(rng.standard_normal(x.shape), self.smoothness, axis=1, mode="wrap")
+        noise = gaussian_filter1d(
+            rng.standard_normal(x.shape), self.smoothness, axis=1, mode="wrap"
+        )
         mask = (noise > 0).astype(np.float64)
         partner = x[rng.permutation(x.shape[0])]
         return mask * x + (1.0 - mask) * partner

@@ -1,0 +1,127 @@
+"""``phyll compare``: several learning rules on the same systems, splits and seeds."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from phyll_core.cli.output import note, print_json, print_table, to_json
+
+PREFERRED = ("phyll", "pat", "in-silico", "backprop")
+
+
+def compare(
+    system: list[str] = typer.Option(
+        ["random-features"], "--system", "-s", help="Physical system(s)."
+    ),
+    dataset: str = typer.Option("circles", "--dataset", "-d", help="Dataset."),
+    rules: str | None = typer.Option(
+        None,
+        "--rules",
+        help="Comma-separated rules [default: those of phyll, pat, in-silico,"
+        " backprop that are installed].",
+    ),
+    seeds: int = typer.Option(3, "--seeds", min=1, help="Seeds 0..N-1."),
+    drift: float = typer.Option(0.0, "--drift", min=0.0, help="Perturbation strength."),
+    drift_at: int | None = typer.Option(None, "--drift-at", help="Epoch of the drift step."),
+    blocks: int = typer.Option(2, "--blocks", "-k", min=1),
+    width: int = typer.Option(64, "--width", "-w", min=1),
+    epochs: int = typer.Option(60, "--epochs", "-e", min=1),
+    param: list[str] = typer.Option([], "--param", "-p", help="NAME=VALUE system parameter."),
+    rule_param: list[str] = typer.Option(
+        [],
+        "--rule-param",
+        help="NAME=VALUE option of a rule (applied to each rule that declares it).",
+    ),
+    label_column: str = typer.Option("label", "--label-column"),
+    json: bool = typer.Option(False, "--json", help="Print JSON only."),
+    out: Path | None = typer.Option(None, "--out", "-o", help="Write results.json and a PNG."),
+) -> None:
+    """Train several rules on the same splits and seeds; print one comparison table."""
+    from phyll_core.compare import compare as run_compare
+    from phyll_core.compare import mean_curve
+    from phyll_core.engine.config import TrainConfig
+    from phyll_core.io import atomic_write_text
+    from phyll_core.params import split_assignments
+    from phyll_core.plugins import get_host
+
+    host = get_host()
+    names = (
+        [r.strip() for r in rules.split(",") if r.strip()]
+        if rules
+        else [r for r in PREFERRED if r in host.rules]
+    )
+    for name in names:
+        host.rules.get(name)  # unknown rule -> error with a suggestion
+    base = TrainConfig(
+        system=tuple(system),
+        params=split_assignments(param),
+        dataset=dataset,
+        dataset_options={"label_column": label_column} if dataset.startswith("csv:") else {},
+        blocks=blocks,
+        width=width,
+        epochs=epochs,
+        rule_params=split_assignments(rule_param),
+    )
+    results = run_compare(
+        base, names, seeds, drift, drift_at, on_run=lambda r, s: note(f"compare: {r}, seed {s}")
+    )
+    rows = [r.summary() for r in results]
+    payload: dict[str, Any] = {
+        "system": list(system),
+        "dataset": dataset,
+        "seeds": seeds,
+        "epochs": epochs,
+        "drift": drift,
+        "drift_at": drift_at if drift_at is not None else (epochs // 2 if drift else None),
+        "rules": rows,
+    }
+    if out is not None:
+        atomic_write_text(out / "results.json", to_json(payload) + "\n")
+        from phyll_core.plots import have_matplotlib, plot_comparison
+
+        if have_matplotlib():
+            plot_comparison(
+                {r.rule: mean_curve(r.curves) for r in results},
+                out / "compare.png",
+                f"{dataset} through {', '.join(system)}" + (f", drift {drift:g}" if drift else ""),
+            )
+        else:
+            note("note: install matplotlib (pip install 'phyll-core[plot]') for the PNG")
+    if json:
+        print_json(payload)
+        return
+
+    def fmt(stat: dict[str, float] | None) -> str:
+        return "-" if stat is None else f"{stat['mean']:.4f} ± {stat['std']:.4f}"
+
+    print_table(
+        f"Comparison on {dataset} through {', '.join(system)} ({seeds} seeds, {epochs} epochs)",
+        [
+            "rule",
+            "test accuracy",
+            "before drift",
+            "after drift",
+            "physical queries",
+            "digital FLOPs",
+            "seconds",
+        ],
+        [
+            [
+                r["rule"],
+                fmt(r["test_accuracy"]),
+                fmt(r["accuracy_before_drift"]),
+                fmt(r["accuracy_after_drift"]),
+                f"{r['physical_queries']:,.0f}",
+                f"{r['digital_flops']:.3g}",
+                f"{r['seconds']:.1f}",
+            ]
+            for r in rows
+        ],
+    )
+
+
+def add_to(app: typer.Typer) -> None:
+    app.command("compare")(compare)
