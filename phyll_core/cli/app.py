@@ -14,7 +14,7 @@ from typing import Any
 
 import typer
 
-from phyll_core.cli import listing, probe_cmd, record_cmd, train_cmd
+from phyll_core.cli import compare_cmd, listing, probe_cmd, record_cmd, train_cmd
 
 app = typer.Typer(
     name="phyll",
@@ -49,6 +49,7 @@ listing.add_to(app)
 probe_cmd.add_to(app)
 record_cmd.add_to(app)
 train_cmd.add_to(app)
+compare_cmd.add_to(app)
 
 
 def _debug_requested(argv: list[str]) -> bool:
