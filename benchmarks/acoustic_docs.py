@@ -1,0 +1,125 @@
+"""Figures of the acoustic backend's docs page (docs/backends/acoustic.md).
+
+1. ``docs/img/acoustic_transfer.png``: |H_s(f)| of the default room for its four loudspeakers,
+   the chaotic variant, and the room after a +5 K temperature step, with the tones and the
+   output bins marked.
+2. ``docs/img/acoustic_measured.png``: output histograms of the measured cavity
+   (../shared/data/acoustic_cavity) and of the default simulator driven by the same inputs,
+   with the pooled nonlinearity scores of ``phyll probe``. Without ../shared the measured
+   panel is skipped and only the simulated histogram is drawn.
+
+    python benchmarks/acoustic_docs.py
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import numpy as np
+from phyll_acoustic import AcousticCavity
+
+from phyll_core.io import atomic_open
+from phyll_core.probe import nonlinearity_score
+
+ROOT = Path(__file__).resolve().parent.parent
+IMG = ROOT / "docs" / "img"
+MEASURED = ROOT / ".." / "shared" / "data" / "acoustic_cavity"
+
+
+def save(fig: plt.Figure, name: str) -> Path:
+    """Write ``fig`` to docs/img/``name`` atomically (PNG, compact)."""
+    path = IMG / name
+    with atomic_open(path, "wb") as fh:
+        fig.savefig(fh, format="png", dpi=90, bbox_inches="tight")
+    plt.close(fig)
+    print(f"wrote {path.relative_to(ROOT)} ({path.stat().st_size / 1024:.0f} KB)")
+    return path
+
+
+def transfer_figure() -> None:
+    room = AcousticCavity()
+    chaos = AcousticCavity(cavity="chaotic")
+    warm = AcousticCavity()
+    warm.set_temperature(room.temperature + 5.0)
+    f = np.linspace(50.0, 1000.0, 4000)
+    fig, axes = plt.subplots(2, 1, figsize=(8.5, 5.6), sharex=True)
+    for ax, sys, title in ((axes[0], room, "rectangular room"), (axes[1], chaos, "chaotic")):
+        h = np.abs(sys.transfer_function(f))
+        for s in range(sys.speakers):
+            ax.semilogy(f, h[s], lw=0.9, label=f"speaker {s + 1}")
+        if sys is room:
+            ax.semilogy(
+                f, np.abs(warm.transfer_function(f))[0], "k--", lw=0.8, label="speaker 1, +5 K"
+            )
+        for ft in sys.tone_frequencies:
+            ax.axvline(ft, color="0.5", lw=0.6, ls=":")
+        ax.plot(
+            sys.bin_frequencies,
+            np.full(sys.outputs, 0.03),
+            "|",
+            color="crimson",
+            ms=8,
+            label="output bins",
+        )
+        ax.set_ylabel("|H(f)| (normalised)")
+        ax.set_title(
+            f"{title}: {sys.room_length} x {sys.room_width} x {sys.room_height} m,"
+            f" {sys.modes.count} modes summed",
+            fontsize=9,
+        )
+        ax.set_ylim(0.02, 20)
+    axes[0].legend(fontsize=7, ncol=3, loc="upper left")
+    axes[1].set_xlabel("frequency (Hz); dotted: tone frequencies")
+    save(fig, "acoustic_transfer.png")
+
+
+def measured_figure() -> None:
+    sim = AcousticCavity()
+    if (MEASURED / "inputs.csv").exists():
+        x = np.loadtxt(MEASURED / "inputs.csv", delimiter=",")
+        y_meas: np.ndarray | None = np.loadtxt(MEASURED / "outputs.csv", delimiter=",")
+    else:
+        print(f"{MEASURED} not found: drawing the simulated histogram only")
+        x = np.random.default_rng(0).uniform(size=(8000, sim.input_dim))
+        y_meas = None
+    y_sim = sim.forward(x)
+    score_sim = nonlinearity_score(x, y_sim)
+    panels = [("simulated (defaults, same inputs)", y_sim, score_sim)]
+    if y_meas is not None:
+        panels.insert(0, ("measured cavity", y_meas, nonlinearity_score(x, y_meas)))
+    fig, axes = plt.subplots(1, 2, figsize=(9.0, 3.2))
+    bins = np.linspace(0.0, max(2.0, float(y_sim.max())), 60)
+    for (label, y, score), color in zip(panels, ("tab:blue", "tab:orange"), strict=False):
+        axes[0].hist(
+            y.ravel(),
+            bins=bins,
+            histtype="step",
+            density=True,
+            lw=1.3,
+            color=color,
+            label=f"{label}: score {score:.3f}",
+        )
+        order = np.argsort(-y.std(axis=0))
+        axes[1].plot(y.std(axis=0)[order], "o-", ms=3, color=color, label=label)
+    axes[0].set_yscale("log")
+    axes[0].set_xlabel("output magnitude (all 20 outputs pooled)")
+    axes[0].set_ylabel("density")
+    axes[0].legend(fontsize=7)
+    axes[1].set_xlabel("output, sorted by standard deviation")
+    axes[1].set_ylabel("std over inputs")
+    axes[1].legend(fontsize=7)
+    save(fig, "acoustic_measured.png")
+    for label, y, score in panels:
+        print(
+            f"{label}: nonlinearity score {score:.4f}, mean {y.mean():.3f}, std {y.std():.3f},"
+            f" max {y.max():.3f}"
+        )
+
+
+if __name__ == "__main__":
+    transfer_figure()
+    measured_figure()

@@ -1,0 +1,398 @@
+"""The ``acoustic`` physical system: loudspeakers playing tones into a reverberant cavity, read
+by a microphone as spectrum magnitudes.
+
+Signal chain for one input row ``x`` (``inputs`` amplitudes in [0, 1]):
+
+1. Input ``i`` sets the amplitude of tone ``k = i mod T`` (``T = ceil(inputs / speakers)``
+   tones, ``f_k = tone_start + k * tone_spacing``) on loudspeaker ``s = i // T``; each tone
+   has Schroeder's phase ``phi_k`` (low crest factor). Normalised drive of speaker ``s``:
+   ``u_s(t) = (1/T) sum_k x_sk cos(w_k t + phi_k)``, so ``|u_s| <= 1``.
+2. Loudspeaker nonlinearity ``v_s = g(u_s)`` (tanh saturation or polynomial) creates
+   harmonics and intermodulation products, all lines at multiples of the base frequency.
+3. Cavity: line ``p`` of speaker ``s`` reaches the microphone multiplied by ``H_s(w_p)``, the
+   damped modal sum of :mod:`phyll_acoustic.cavity`, normalised by a constant fixed at
+   construction so that the RMS of ``|H_s(w_k)|`` over speakers and tones is 1.
+4. Microphone: Hann-windowed spectrum of length ``record_time`` read at ``outputs`` bin
+   frequencies (amplitude-calibrated), times ``gain * T`` (so a lone tone through a linear
+   speaker reads ``gain * x |H_s(w_k)|`` at its own frequency), plus complex Gaussian noise of
+   RMS ``noise``; the output is the magnitude.
+
+Steps 1-4 are linear maps around one elementwise nonlinearity, so ``_forward`` is two matrix
+products: ``u = x @ D`` (drive samples), ``Y = g(u) @ G`` (G = DFT -> H -> read-out, all
+precomputed), then ``|Y + noise|``. Drift: a temperature step changes the speed of sound and
+scales every mode frequency by ``c(T) / c(T0)``; only ``G`` is recomputed.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import attrs
+import numpy as np
+
+from phyll_acoustic.cavity import (
+    ZERO_CELSIUS,
+    Modes,
+    Room,
+    chaotic_modes,
+    shoebox_modes,
+    speed_of_sound,
+    transfer,
+)
+from phyll_acoustic.signals import (
+    Nonlinearity,
+    line_readout,
+    samples_per_period,
+    schroeder_phases,
+    tone_grid,
+)
+from phyll_core.domain import Domain, Interval
+from phyll_core.errors import ParameterError
+from phyll_core.system import PhysicalSystem
+
+_BLAS: Any = None
+
+
+def _single_thread_blas() -> Any:
+    """Context manager limiting BLAS to one thread (threadpoolctl, controller cached)."""
+    global _BLAS
+    if _BLAS is None:
+        from threadpoolctl import ThreadpoolController
+
+        _BLAS = ThreadpoolController()
+    return _BLAS.limit(limits=1, user_api="blas")
+
+
+#: Rows processed at once in ``_forward`` (keeps the temporaries in cache).
+CHUNK = 1024
+#: Lines this many window resolutions (1 / record_time) above the highest bin are still read.
+READ_MARGIN = 6.0
+#: Modes are summed up to this multiple of the highest line frequency.
+MODE_MARGIN = 1.5
+
+
+def parse_points(text: str, what: str, count: int) -> np.ndarray | None:
+    """Parse ``"x,y,z;x,y,z;..."`` (metres) into a (count, 3) array; ``""`` gives ``None``.
+    Raises ParameterError on a malformed string or a wrong number of points."""
+    text = text.strip()
+    if not text:
+        return None
+    try:
+        rows = [[float(v) for v in item.split(",")] for item in text.split(";") if item.strip()]
+    except ValueError:
+        raise ParameterError(
+            f"parameter '{what}' expects 'x,y,z' points separated by ';' (metres), got {text!r}"
+        ) from None
+    if len(rows) != count or any(len(r) != 3 for r in rows):
+        raise ParameterError(
+            f"parameter '{what}' expects {count} point(s) of 3 coordinates 'x,y,z' separated"
+            f" by ';', got {text!r}"
+        )
+    return np.array(rows, dtype=np.float64)
+
+
+def _positive(name: str) -> Any:
+    def check(instance: Any, attribute: Any, value: float) -> None:
+        if not (math.isfinite(value) and value > 0):
+            raise ParameterError(f"parameter '{name}' must be finite and > 0, got {value!r}")
+
+    return check
+
+
+def _at_least(name: str, low: float) -> Any:
+    def check(instance: Any, attribute: Any, value: float) -> None:
+        if not (math.isfinite(value) and value >= low):
+            raise ParameterError(f"parameter '{name}' must be finite and >= {low}, got {value!r}")
+
+    return check
+
+
+def _above_absolute_zero(instance: Any, attribute: Any, value: float) -> None:
+    if not (math.isfinite(value) and value > -ZERO_CELSIUS):
+        raise ParameterError(
+            f"parameter 'temperature' must be above absolute zero (-273.15 C), got {value!r}"
+        )
+
+
+def _optional_positive(name: str) -> Any:
+    def check(instance: Any, attribute: Any, value: float | None) -> None:
+        if value is not None:
+            _positive(name)(instance, attribute, value)
+
+    return check
+
+
+def _choice(name: str, options: tuple[str, ...]) -> Any:
+    def check(instance: Any, attribute: Any, value: str) -> None:
+        if value not in options:
+            raise ParameterError(
+                f"parameter '{name}' must be one of {', '.join(options)}, got {value!r}"
+            )
+
+    return check
+
+
+@attrs.define(kw_only=True, eq=False)
+class AcousticCavity(PhysicalSystem):
+    """Tones from ``speakers`` loudspeakers in a reverberant cavity, read as spectrum magnitudes
+    at ``outputs`` microphone bins (see the module docstring for the physics).
+
+    Inputs: (batch, ``inputs``) amplitudes in [0, 1]. Outputs: (batch, ``outputs``)
+    non-negative magnitudes. Frequencies in Hz, lengths in metres, temperatures in degrees
+    Celsius. The same ``seed`` gives the same cavity, positions, tone phases and noise sequence.
+    ``perturb(strength, rng)`` changes the air temperature by ``strength`` kelvin with a random
+    sign drawn from ``rng``.
+    """
+
+    name = "acoustic"
+
+    inputs: int = attrs.field(default=20, validator=_at_least("inputs", 1))
+    outputs: int = attrs.field(default=20, validator=_at_least("outputs", 1))
+    speakers: int = attrs.field(default=4, validator=_at_least("speakers", 1))
+    tone_start: float = attrs.field(default=300.0, validator=_positive("tone_start"))
+    tone_spacing: float = attrs.field(default=100.0, validator=_positive("tone_spacing"))
+    bin_low: float | None = attrs.field(default=None, validator=_optional_positive("bin_low"))
+    bin_high: float | None = attrs.field(default=None, validator=_optional_positive("bin_high"))
+    record_time: float | None = attrs.field(
+        default=None, validator=_optional_positive("record_time")
+    )
+    nonlinearity: str = attrs.field(
+        default="tanh", validator=_choice("nonlinearity", ("tanh", "poly", "none"))
+    )
+    saturation: float = attrs.field(default=2.0, validator=_at_least("saturation", 0.0))
+    beta: float = 0.2
+    gamma: float = -0.3
+    cavity: str = attrs.field(default="room", validator=_choice("cavity", ("room", "chaotic")))
+    room_length: float = attrs.field(default=0.8, validator=_positive("room_length"))
+    room_width: float = attrs.field(default=0.6, validator=_positive("room_width"))
+    room_height: float = attrs.field(default=0.5, validator=_positive("room_height"))
+    absorption: float = attrs.field(default=0.1, validator=_positive("absorption"))
+    q: float | None = attrs.field(default=None, validator=_optional_positive("q"))
+    sources: str = ""
+    microphone: str = ""
+    temperature: float = attrs.field(default=20.0, validator=_above_absolute_zero)
+    gain: float = attrs.field(default=0.5, validator=_positive("gain"))
+    noise: float = attrs.field(default=0.003, validator=_at_least("noise", 0.0))
+    time_samples: int | None = attrs.field(
+        default=None, validator=_optional_positive("time_samples")
+    )
+    seed: int = 0
+
+    # derived state
+    temperature0: float = attrs.field(init=False)
+    room: Room = attrs.field(init=False, repr=False)
+    source_positions: np.ndarray = attrs.field(init=False, repr=False)
+    microphone_position: np.ndarray = attrs.field(init=False, repr=False)
+    modes: Modes = attrs.field(init=False, repr=False)
+    tone_frequencies: np.ndarray = attrs.field(init=False, repr=False)
+    bin_frequencies: np.ndarray = attrs.field(init=False, repr=False)
+    line_frequencies: np.ndarray = attrs.field(init=False, repr=False)
+    _tones: int = attrs.field(init=False, repr=False)
+    _speaker_of: np.ndarray = attrs.field(init=False, repr=False)
+    _tone_of: np.ndarray = attrs.field(init=False, repr=False)
+    _samples: int = attrs.field(init=False, repr=False)
+    _drive: np.ndarray = attrs.field(init=False, repr=False)
+    _dft: np.ndarray = attrs.field(init=False, repr=False)
+    _direct: np.ndarray = attrs.field(init=False, repr=False)
+    _image: np.ndarray = attrs.field(init=False, repr=False)
+    _scale: float = attrs.field(init=False, repr=False)
+    _mix: np.ndarray = attrs.field(init=False, repr=False)
+    _speaker: Nonlinearity = attrs.field(init=False, repr=False)
+    _noise_rng: np.random.Generator = attrs.field(init=False, repr=False)
+
+    def __attrs_post_init__(self) -> None:
+        try:
+            self._build()
+        except ValueError as exc:
+            if isinstance(exc, ParameterError):
+                raise
+            raise ParameterError(f"system 'acoustic': {exc}") from None
+
+    # -- construction ------------------------------------------------------------------------
+    def _build(self) -> None:
+        rng = np.random.default_rng([self.seed, 0])
+        self._noise_rng = np.random.default_rng([self.seed, 1])
+        self.temperature0 = float(self.temperature)
+        self._tones = -(-self.inputs // self.speakers)
+        if -(-self.inputs // self._tones) != self.speakers:
+            raise ParameterError(
+                f"parameter 'speakers' ({self.speakers}) does not fit inputs ({self.inputs}):"
+                f" with {self._tones} tone(s) per loudspeaker only"
+                f" {-(-self.inputs // self._tones)} loudspeaker(s) would play"
+            )
+        i = np.arange(self.inputs)
+        self._speaker_of, self._tone_of = i // self._tones, i % self._tones
+        grid = tone_grid(self.tone_start, self.tone_spacing, self._tones)
+        self.tone_frequencies = grid.frequencies
+        self._speaker = Nonlinearity(self.nonlinearity, self.saturation, self.beta, self.gamma)
+
+        # output bins and the recording
+        duration = self.record_time or 3.0 / self.tone_spacing
+        low = self.bin_low or self.tone_start - 0.5 * self.tone_spacing
+        high = self.bin_high or low + (self.outputs - 1) * self._tones * self.tone_spacing / (
+            self.outputs
+        )
+        if high < low:
+            raise ParameterError(f"bin_high ({high:g} Hz) must be >= bin_low ({low:g} Hz)")
+        self.bin_frequencies = np.linspace(low, high, self.outputs)
+
+        # spectral lines seen by the read-out and the time grid holding them alias-free
+        top = math.ceil((high + READ_MARGIN / duration) / grid.base)
+        self._samples = self.time_samples or samples_per_period(
+            int(grid.harmonics[-1]), top, self._speaker.order
+        )
+        if self._samples <= 2 * int(grid.harmonics[-1]):
+            raise ParameterError(
+                f"parameter 'time_samples' ({self._samples}) must exceed twice the highest tone"
+                f" harmonic ({2 * int(grid.harmonics[-1])})"
+            )
+        lines = np.arange(1, min(top, (self._samples - 1) // 2) + 1)
+        self.line_frequencies = lines * grid.base
+        t = np.arange(self._samples) / self._samples  # in periods of the base frequency
+        self._dft = (2.0 / self._samples) * np.exp(-2j * np.pi * np.outer(t, lines))  # (M, L)
+        self._direct, self._image = line_readout(
+            2 * np.pi * self.line_frequencies, 2 * np.pi * self.bin_frequencies, duration
+        )
+
+        # drive matrix: input i -> speaker s's time samples, D[i, s*M + j]; every speaker plays
+        # its tones with Schroeder phases (a low crest-factor multitone)
+        arg = 2 * np.pi * np.outer(grid.harmonics[self._tone_of], t)
+        arg += schroeder_phases(self._tones)[self._tone_of][:, None]
+        drive = np.zeros((self.inputs, self.speakers, self._samples))
+        drive[i, self._speaker_of, :] = np.cos(arg) / self._tones
+        self._drive = drive.reshape(self.inputs, -1).astype(np.float32)
+
+        # cavity
+        self.room = Room(self.room_length, self.room_width, self.room_height)
+        self.source_positions = self._positions(self.sources, "sources", self.speakers, rng)
+        mic = self._positions(self.microphone, "microphone", 1, rng)
+        self.microphone_position = mic[0]
+        c0 = speed_of_sound(self.temperature0)
+        k_max = MODE_MARGIN * 2 * np.pi * max(self.line_frequencies[-1], high) / c0
+        if self.room.weyl_count(np.array(k_max)) > 200_000:
+            raise ParameterError(
+                "the cavity has more than 200,000 modes below the highest read frequency;"
+                " use a smaller room or lower frequencies"
+            )
+        if self.cavity == "room":
+            self.modes = shoebox_modes(self.room, self.source_positions, mic[0], k_max)
+        else:
+            self.modes = chaotic_modes(self.room, self.speakers, k_max, rng)
+        h_tones = self._raw_transfer(self.tone_frequencies, c0)
+        used = np.zeros((self.speakers, self._tones), dtype=bool)
+        used[self._speaker_of, self._tone_of] = True
+        self._scale = float(1.0 / np.sqrt(np.mean(np.abs(h_tones[used]) ** 2)))
+        self._update_mix()
+
+    def _positions(self, text: str, what: str, count: int, rng: np.random.Generator) -> np.ndarray:
+        # always draw, so the random stream does not depend on which positions were given
+        drawn = rng.uniform(0.05, 0.95, (count, 3)) * self.room.sides
+        given = parse_points(text, what, count)
+        if given is None:
+            return drawn
+        if not self.room.contains(given).all():
+            raise ParameterError(
+                f"parameter '{what}': every point must lie inside the room"
+                f" [0, {self.room_length:g}] x [0, {self.room_width:g}] x"
+                f" [0, {self.room_height:g}] m, got {text!r}"
+            )
+        return given
+
+    def _raw_transfer(self, frequencies: np.ndarray, c: float) -> np.ndarray:
+        damping: dict[str, Any] = (
+            {"q": self.q}
+            if self.q is not None
+            else {
+                "absorption": self.absorption,
+                "surface": self.room.surface,
+                "volume": self.room.volume,
+            }
+        )
+        return transfer(self.modes, 2 * np.pi * np.asarray(frequencies), c, **damping)
+
+    def _update_mix(self) -> None:
+        """Recompute G (speaker time samples -> complex bins) for the current temperature."""
+        h = self.transfer_function(self.line_frequencies)  # (S, L)
+        # Y_b = sum_p H_p c_p direct[p, b] + conj(H_p c_p) image[p, b], c_p = v @ dft[:, p]
+        hd = self._dft[None, :, :] * h[:, None, :]  # (S, M, L)
+        g = hd @ self._direct + np.conj(hd) @ self._image  # (S, M, B)
+        g = self.gain * self._tones * g.reshape(-1, self.outputs)
+        self._mix = np.concatenate([g.real, g.imag], axis=1).astype(np.float32)
+
+    # -- public physics ----------------------------------------------------------------------
+    @property
+    def speed_of_sound(self) -> float:
+        """Current speed of sound (m/s)."""
+        return speed_of_sound(self.temperature)
+
+    def transfer_function(self, frequencies: Any) -> np.ndarray:
+        """Normalised complex transfer functions ``H_s(f)`` at ``frequencies`` (Hz) for the
+        current temperature, shape (speakers, len(frequencies))."""
+        f = np.atleast_1d(np.asarray(frequencies, dtype=np.float64))
+        return self._scale * self._raw_transfer(f, self.speed_of_sound)
+
+    def mode_frequencies(self) -> np.ndarray:
+        """Mode frequencies ``f_n = c(T) k_n / (2 pi)`` (Hz) at the current temperature."""
+        return self.speed_of_sound * self.modes.k / (2 * np.pi)
+
+    # -- PhysicalSystem ----------------------------------------------------------------------
+    @property
+    def input_dim(self) -> int:
+        return self.inputs
+
+    @property
+    def output_dim(self) -> int:
+        return self.outputs
+
+    @property
+    def domain(self) -> Domain:
+        return Interval(0.0, 1.0)
+
+    def _forward(self, x: np.ndarray) -> np.ndarray:
+        # The products are thin (20 x ~200): multithreaded BLAS only adds synchronisation
+        # (and is much slower on a busy machine), so run them on one thread.
+        with _single_thread_blas():
+            return self._compute(x)
+
+    def _compute(self, x: np.ndarray) -> np.ndarray:
+        g = self._speaker.function()
+        out = np.empty((x.shape[0], self.outputs), dtype=np.float64)
+        xf = x.astype(np.float32)
+        b = self.outputs
+        for start in range(0, x.shape[0], CHUNK):
+            stop = min(start + CHUNK, x.shape[0])
+            y = g(xf[start:stop] @ self._drive) @ self._mix  # (n, 2B): real | imag
+            if self.noise > 0:
+                y += self._noise_rng.standard_normal(y.shape, dtype=np.float32) * np.float32(
+                    self.noise / math.sqrt(2.0)
+                )
+            np.hypot(y[:, :b], y[:, b:], out=out[start:stop])
+        return out
+
+    def set_temperature(self, celsius: float) -> None:
+        """Set the air temperature (degrees Celsius): every mode frequency becomes
+        ``c(T) k_n / 2 pi``; the normalisation of H stays the one fixed at construction."""
+        if not (math.isfinite(celsius) and celsius > -ZERO_CELSIUS):
+            raise ValueError(f"temperature {celsius!r} C is not above absolute zero")
+        self.temperature = float(celsius)
+        self._update_mix()
+
+    def _perturb(self, strength: float, rng: np.random.Generator) -> None:
+        """Temperature step of ``strength`` kelvin, sign +/- drawn from ``rng``."""
+        if strength == 0:
+            return
+        sign = 1.0 if rng.random() < 0.5 else -1.0
+        new = self.temperature + sign * strength
+        if new <= -ZERO_CELSIUS:
+            raise ValueError(
+                f"a temperature step of {sign * strength:+g} K from {self.temperature:g} C would"
+                " go below absolute zero"
+            )
+        self.set_temperature(new)
+
+    def status(self) -> dict[str, Any]:
+        return {
+            "temperature (C)": round(self.temperature, 4),
+            "c(T)/c(T0)": round(self.speed_of_sound / speed_of_sound(self.temperature0), 6),
+        }
