@@ -11,7 +11,10 @@ from typing import Any
 import typer
 
 from phyll_core.cli.output import note, print_json, print_table
+from phyll_core.engine.config import TrainConfig
 from phyll_core.errors import DatasetError, PhyllError
+
+D = TrainConfig()  # the defaults of `phyll train` are TrainConfig's
 
 PARAM = typer.Option([], "--param", "-p", help="NAME=VALUE system parameter (repeatable).")
 RULE_PARAM = typer.Option([], "--rule-param", help="NAME=VALUE learning-rule option (repeatable).")
@@ -26,38 +29,44 @@ def _floats(text: str) -> tuple[float, ...]:
 
 def train(
     system: list[str] = typer.Option(
-        ["random-features"],
-        "--system",
-        "-s",
+        list(D.system), "--system", "-s",
         help="Physical system for all blocks, or repeat once per block.",
     ),
-    dataset: str = typer.Option(
-        "circles", "--dataset", "-d", help="digits, circles, csv:PATH, ..."
+    dataset: str = typer.Option(D.dataset, "--dataset", "-d", help="digits, circles, csv:PATH."),
+    rule: str = typer.Option(D.rule, "--rule", "-r", help="Learning rule (`phyll rules`)."),
+    loss: str = typer.Option(D.loss, "--loss", help="Goodness function (`phyll losses`)."),
+    objective: str = typer.Option(D.objective, "--objective", help="Contrastive objective."),
+    theta: float = typer.Option(D.theta, "--theta", help="Sharpness of softplus-delta."),
+    blocks: int = typer.Option(D.blocks, "--blocks", "-k", min=1, help="Number of blocks."),
+    width: int = typer.Option(D.width, "--width", "-w", min=1, help="Output width of a block."),
+    epochs: int | None = typer.Option(
+        None, "--epochs", "-e", min=1, help=f"Epochs [default: {D.epochs}]."
     ),
-    rule: str = typer.Option("phyll", "--rule", "-r", help="Learning rule (see `phyll rules`)."),
-    loss: str = typer.Option("cosine", "--loss", help="Goodness function (see `phyll losses`)."),
-    objective: str = typer.Option("softplus-delta", "--objective", help="Contrastive objective."),
-    theta: float = typer.Option(4.0, "--theta", help="Sharpness theta of softplus-delta."),
-    blocks: int = typer.Option(2, "--blocks", "-k", min=1, help="Number of blocks."),
-    width: int = typer.Option(64, "--width", "-w", min=1, help="Output width of each block."),
-    epochs: int | None = typer.Option(None, "--epochs", "-e", min=1, help="Epochs [default: 60]."),
-    inner_steps: int = typer.Option(10, "--inner-steps", min=1, help="Adam steps per batch."),
-    lr: str = typer.Option("0.01", "--lr", help="Learning rate, or one per block: 1e-2,5e-3."),
-    weight_decay: float = typer.Option(0.0, "--weight-decay", min=0.0, help="AdamW decay."),
-    batch_size: int = typer.Option(0, "--batch-size", min=0, help="0: full batch (<= 1,024)."),
-    seed: int = typer.Option(0, "--seed", help="Seed of split, weights and negatives."),
-    test_fraction: float = typer.Option(0.2, "--test-fraction", help="Held-out fraction."),
+    inner_steps: int = typer.Option(
+        D.inner_steps, "--inner-steps", min=1, help="Adam steps per batch."
+    ),
+    lr: str = typer.Option(
+        ",".join(f"{v:g}" for v in D.lr), "--lr", help="Learning rate, or one per block: a,b."
+    ),
+    weight_decay: float = typer.Option(
+        D.weight_decay, "--weight-decay", min=0.0, help="AdamW decay."
+    ),
+    batch_size: int = typer.Option(
+        D.batch_size, "--batch-size", min=0, help="0: full batch (<= 1,024)."
+    ),
+    seed: int = typer.Option(D.seed, "--seed", help="Seed of split, weights and negatives."),
+    test_fraction: float = typer.Option(D.test_fraction, "--test-fraction", help="Held out."),
     label_column: str = typer.Option("label", "--label-column", help="CSV label column."),
     predict: str | None = typer.Option(None, "--predict", help="goodness or readout."),
     negatives: str | None = typer.Option(None, "--negatives", help="phyll: random or hardest."),
-    skip: bool = typer.Option(True, "--skip/--no-skip", help="Concatenate block input to physics."),
+    skip: bool = typer.Option(D.skip, "--skip/--no-skip", help="Concatenate block input."),
     project: bool = typer.Option(
-        True, "--project/--no-project", help="Random projection when wider."
+        D.project, "--project/--no-project", help="Random projection when wider."
     ),
     patience: int = typer.Option(
-        0, "--patience", min=0, help="Early stopping on train loss (0: off)."
+        D.patience, "--patience", min=0, help="Early stopping on train loss (0: off)."
     ),
-    eval_every: int = typer.Option(1, "--eval-every", min=1, help="Evaluate every N epochs."),
+    eval_every: int = typer.Option(D.eval_every, "--eval-every", min=1, help="Evaluate every N."),
     param: list[str] = PARAM,
     rule_param: list[str] = RULE_PARAM,
     out: Path | None = typer.Option(None, "--out", "-o", help="Write checkpoint, metrics, plots."),
@@ -67,7 +76,6 @@ def train(
 ) -> None:
     """Train a physical network (default: PhyLL on `circles` through `random-features`)."""
     from phyll_core.engine.checkpoint import load_checkpoint
-    from phyll_core.engine.config import TrainConfig
     from phyll_core.engine.trainer import Run
     from phyll_core.params import split_assignments
 
@@ -91,7 +99,7 @@ def train(
             theta=theta,
             blocks=blocks,
             width=width,
-            epochs=epochs or 60,
+            epochs=epochs or D.epochs,
             inner_steps=inner_steps,
             lr=_floats(lr),
             weight_decay=weight_decay,

@@ -6,7 +6,8 @@ Block ``k`` computes ``z = [P_k(enc_k(h)), h]`` (skip on) or ``z = P_k(enc_k(h))
 then the trained projection ``a = W_k z + b_k``; the next block gets ``h = a``.
 
 - **Label embedding**: ``C`` slots are prepended to each input row; label ``c`` sets slot ``c``
-  to the constant ``m`` (the largest |value| of the standardised training features, fixed once)
+  to the constant ``m`` (99th percentile of |value| of the standardised training features,
+  fixed once)
   and the others to 0. The neutral label sets every slot to ``m / C``.
 - **Adapter**: when ``h`` is narrower than the system's input it is zero-padded (as published);
   when wider, it is multiplied by a fixed seeded Gaussian projection ``R`` (entries

@@ -54,6 +54,13 @@ class EpochMetrics:
         return out
 
 
+def label_constant(x_train: np.ndarray) -> float:
+    """The label-slot constant ``m``: the 99th percentile of |x| over the standardised training
+    features, fixed once. (The plain maximum lets one outlier feature, e.g. a nearly constant
+    pixel of ``digits`` at 38 standard deviations, dwarf every other input of the physics.)"""
+    return float(np.percentile(np.abs(x_train), 99))
+
+
 def build_rule(name: str, params: dict[str, Any]) -> LearningRule:
     """Build the registered learning rule ``name`` with ``params`` checked against its schema."""
     from phyll_core.params import resolve
@@ -109,7 +116,7 @@ class Run:
             goodness=config.loss,
             objective=config.objective,
             objective_params={"theta": config.theta},
-            label_constant=float(np.abs(self.data.x_train).max()),
+            label_constant=label_constant(self.data.x_train),
             seed=config.seed,
         )
         self.rule.init(self.problem)
