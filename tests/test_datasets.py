@@ -307,3 +307,20 @@ def test_too_small_to_stratify() -> None:
     data = Dataset("tiny", np.arange(5.0)[:, None], np.array([0, 0, 0, 0, 1]), ("a", "b"))
     with pytest.raises(DatasetError, match=r"too small for a stratified split .* \[4, 1\]"):
         split(data)
+
+
+# -- the measured vowels (../shared/data, absent on a user's checkout) ------------------------
+VOWELS = (
+    Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "vowels"
+    / "hillenbrand_women_7vowels.csv"
+)
+
+
+@pytest.mark.skipif(not VOWELS.is_file(), reason=f"measured data not present ({VOWELS})")
+def test_vowels_csv() -> None:
+    data = load(f"csv:{VOWELS}")
+    assert data.x.shape == (258, 12)
+    assert data.class_names == ("ae", "ah", "aw", "er", "ih", "iy", "uw")
+    assert np.bincount(data.y).tolist() == [37] * 6 + [36]
+    parts = split(data, seed=0)
+    assert parts.x_test.shape == (52, 12)
