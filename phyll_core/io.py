@@ -36,7 +36,9 @@ def atomic_write_text(path: str | os.PathLike[str], text: str) -> None:
         fh.write(text)
 
 
-def atomic_write_bytes(path: str | os.PathLike[str], write: Callable[[IO[bytes]], None]) -> None:
+def atomic_write_bytes(
+    path: str | os.PathLike[str], write: Callable[[IO[bytes]], object]
+) -> None:
     """Call ``write(fh)`` on a binary temporary file that then atomically becomes ``path``."""
     with atomic_open(path, "wb") as fh:
         write(fh)

@@ -51,7 +51,9 @@ def _inputs(system: PhysicalSystem, n: int = 16, seed: int = 1234) -> np.ndarray
 def check_declaration(make: Callable[[int], PhysicalSystem], x: np.ndarray) -> None:
     """Dimensions are positive ints, ``domain`` is a Domain, ``name`` is set."""
     s = make(0)
-    assert isinstance(s, PhysicalSystem), f"make() returned {type(s).__name__}, not a PhysicalSystem"
+    assert isinstance(s, PhysicalSystem), (
+        f"make() returned {type(s).__name__}, not a PhysicalSystem"
+    )
     for attr in ("input_dim", "output_dim"):
         value = getattr(s, attr)
         assert isinstance(value, int | np.integer) and value >= 1, f"{attr} is {value!r}"
@@ -167,7 +169,7 @@ def run_checks(make: Callable[[int], PhysicalSystem]) -> list[CheckResult]:
         name = check.__name__.removeprefix("check_")
         try:
             check(make, x)
-        except Exception as exc:  # noqa: BLE001 - report any failure as a result
+        except Exception as exc:  # report any failure as a result
             results.append(CheckResult(name, f"{type(exc).__name__}: {exc}"))
         else:
             results.append(CheckResult(name))
@@ -180,7 +182,9 @@ def check_system(make: Callable[[int], PhysicalSystem]) -> None:
     if failed:
         try:
             name = make(0).name
-        except Exception:  # noqa: BLE001
+        except Exception:  # the failures below say why
             name = "?"
         lines = "\n".join(f"  - {r.name}: {r.error}" for r in failed)
-        raise ConformanceError(f"system '{name}' failed {len(failed)} conformance check(s):\n{lines}")
+        raise ConformanceError(
+            f"system '{name}' failed {len(failed)} conformance check(s):\n{lines}"
+        )

@@ -43,7 +43,7 @@ def system_row(entry: Any) -> dict[str, Any]:
     }
     try:
         system = build_system(entry.name)
-    except Exception as exc:  # noqa: BLE001 - a listing must survive any system
+    except Exception as exc:  # a listing must survive any system
         row["note"] = f"needs parameters: {exc}"
     else:
         row.update(
@@ -57,7 +57,7 @@ def system_row(entry: Any) -> dict[str, Any]:
 def plugins(json: bool = JSON) -> None:
     """List loaded plugins: name, version, hooks implemented, error if any."""
     host = get_host()
-    rows = [
+    rows: list[dict[str, Any]] = [
         {"name": p.name, "version": p.version, "hooks": p.hooks, "ok": p.ok, "errors": p.errors}
         for p in host.plugins.values()
     ]
@@ -68,7 +68,12 @@ def plugins(json: bool = JSON) -> None:
         "Plugins",
         ["name", "version", "hooks", "status"],
         [
-            [r["name"], r["version"], ", ".join(r["hooks"]), "ok" if r["ok"] else "; ".join(r["errors"])]
+            [
+                r["name"],
+                r["version"],
+                ", ".join(r["hooks"]),
+                "ok" if r["ok"] else "; ".join(r["errors"]),
+            ]
             for r in rows
         ],
     )
@@ -123,14 +128,21 @@ def systems_show(
         perturb=system.can_perturb,
     )
     row.pop("note", None)
-    row["params"] = [dict(p, value=system.params.get(p["name"])) for p in _params(entry.spec.params)]
+    row["params"] = [
+        dict(p, value=system.params.get(p["name"])) for p in _params(entry.spec.params)
+    ]
     if json:
         print_json(row)
         return
     print_table(
         f"System '{name}'",
         ["field", "value"],
-        [[k, row[k]] for k in ("input_dim", "output_dim", "domain", "perturb", "plugin", "version", "description")],
+        [
+            [k, row[k]]
+            for k in (
+                "input_dim", "output_dim", "domain", "perturb", "plugin", "version", "description"
+            )
+        ],
     )
     print_table(
         "Parameters",
@@ -155,7 +167,8 @@ def _simple_listing(title: str, entries: Any, extra: Any = None, json: bool = Fa
     if json:
         print_json(rows)
         return
-    keys = ["name", *(k for k in rows[0] if k not in {"name", "params", "plugin", "version", "description"})] if rows else ["name"]
+    common = {"name", "params", "plugin", "version", "description"}
+    keys = ["name", *(k for k in rows[0] if k not in common)] if rows else ["name"]
     print_table(
         title,
         [*keys, "plugin", "description", "parameters"],

@@ -25,7 +25,7 @@ def probe(
     if json:
         print_json(result.as_dict())
         return
-    rows = [
+    rows: list[list[object]] = [
         ["samples", result.samples],
         ["samples per second", f"{result.samples_per_second:,.0f}"],
         ["nonlinearity (1 - R^2 affine)", f"{result.nonlinearity:.4f}"],
