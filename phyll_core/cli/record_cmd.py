@@ -59,12 +59,12 @@ def record(
     if json:
         print_json(result.as_dict())
         return
-    rows = [
+    rows: list[list[object]] = [
         ["samples", result.samples],
         ["resumed from", result.resumed],
         ["seconds (this run)", f"{result.seconds:.3g}"],
-        *(["file", f] for f in result.files),
     ]
+    rows += [["file", f] for f in result.files]
     print_table(f"Recorded '{result.system}'", ["item", "value"], rows)
 
 

@@ -126,6 +126,94 @@ def _worker_loop(jobs: queue.SimpleQueue[Any]) -> None:
         del fn, args, done, box, job  # drop references to the caller's objects
 
 
+class _Chunk:
+    """Metadata of one measured chunk of rows, kept as plain values in the measurement loop."""
+
+    __slots__ = (
+        "drift", "duration", "first", "reference", "repeats", "retries", "rows", "spread",
+        "timestamp",
+    )
+
+    def __init__(
+        self,
+        first: int,
+        rows: int,
+        timestamp: float,
+        duration: float,
+        repeats: int,
+        retries: int,
+        spread: np.ndarray | None,
+        reference: bool,
+        drift: float | None,
+    ) -> None:
+        self.first, self.rows, self.timestamp, self.duration = first, rows, timestamp, duration
+        self.repeats, self.retries, self.spread = repeats, retries, spread
+        self.reference, self.drift = reference, drift
+
+    def dicts(self) -> list[dict[str, Any]]:
+        """One metadata dict per row (the fields of MeasurementMeta)."""
+        if self.spread is None:
+            means = maxes = [0.0] * self.rows
+        else:
+            means, maxes = self.spread.mean(axis=1).tolist(), self.spread.max(axis=1).tolist()
+        return [
+            {
+                "index": self.first + i,
+                "timestamp": self.timestamp,
+                "duration": self.duration,
+                "repeats": self.repeats,
+                "retries": self.retries,
+                "spread": means[i],
+                "spread_max": maxes[i],
+                "reference": self.reference,
+                "drift": self.drift,
+            }
+            for i in range(self.rows)
+        ]
+
+    def expand(self) -> list[MeasurementMeta]:
+        """One MeasurementMeta per row."""
+        return [MeasurementMeta(**d) for d in self.dicts()]
+
+
+class _Runtime:
+    """Mutable per-instrument runtime state (a plain slotted object: assigning its attributes
+    in the measurement loop costs nothing, unlike validated attrs fields)."""
+
+    __slots__ = (
+        "connected",
+        "drift",
+        "index",
+        "last_chunks",
+        "last_metadata",
+        "measured",
+        "reference_first",
+        "reference_last",
+        "references",
+        "retries_total",
+        "since_reference",
+        "step",
+        "transient",
+        "worker",
+    )
+
+    def __init__(self) -> None:
+        self.connected = False
+        self.step = ""
+        self.transient: tuple[type[BaseException], ...] | None = None
+        self.worker: _Worker | None = None
+        self.index = 0  # rows measured since construction, references included
+        self.measured = 0  # rows measured for queries
+        self.retries_total = 0
+        self.since_reference = 0
+        self.references = 0
+        self.reference_first: np.ndarray | None = None
+        self.reference_last: np.ndarray | None = None
+        self.drift: float | None = None
+        self.last_chunks: list[_Chunk] = []
+        self.last_metadata: tuple[MeasurementMeta, ...] | None = ()
+
+
 def _positive(instance: Any, attribute: Any, value: float) -> None:
     if not (isinstance(value, int | float) and math.isfinite(value) and value > 0):
         raise ValueError(f"{attribute.name} must be a finite number > 0, got {value!r}")
@@ -183,20 +271,7 @@ class InstrumentSystem(PhysicalSystem):
 
     _lock: DeviceLock | None = attrs.field(default=None, init=False, repr=False)
     _log: JsonlAppender | None = attrs.field(default=None, init=False, repr=False)
-    _worker: _Worker | None = attrs.field(default=None, init=False, repr=False)
-    _connected: bool = attrs.field(default=False, init=False, repr=False)
-    _step: str = attrs.field(default="", init=False, repr=False)
-    _index: int = attrs.field(default=0, init=False, repr=False)
-    _measured: int = attrs.field(default=0, init=False, repr=False)
-    _retries_total: int = attrs.field(default=0, init=False, repr=False)
-    _since_reference: int = attrs.field(default=0, init=False, repr=False)
-    _references: int = attrs.field(default=0, init=False, repr=False)
-    _reference_first: np.ndarray | None = attrs.field(default=None, init=False, repr=False)
-    _reference_last: np.ndarray | None = attrs.field(default=None, init=False, repr=False)
-    _drift: float | None = attrs.field(default=None, init=False, repr=False)
-    _last_metadata: tuple[MeasurementMeta, ...] = attrs.field(
-        default=(), init=False, repr=False
-    )
+    _rt: _Runtime = attrs.field(factory=_Runtime, init=False, repr=False)
 
     # -- what a hardware author implements ---------------------------------------------------
     @abc.abstractmethod
@@ -279,9 +354,9 @@ class InstrumentSystem(PhysicalSystem):
     def close(self) -> None:
         """Disconnect, close the log and release the device lock. Idempotent, never raises
         for a device that is already gone."""
-        if self._connected:
+        if self._rt.connected:
             self._disconnect_quietly()
-        worker, self._worker = self._worker, None
+        worker, self._rt.worker = self._rt.worker, None
         if worker is not None:
             worker.stop()
         log, self._log = self._log, None
@@ -311,7 +386,9 @@ class InstrumentSystem(PhysicalSystem):
     @property
     def last_metadata(self) -> tuple[MeasurementMeta, ...]:
         """Metadata of the rows of the most recent query, in order."""
-        return self._last_metadata
+        if self._rt.last_metadata is None:
+            self._rt.last_metadata = tuple(m for c in self._rt.last_chunks for m in c.expand())
+        return self._rt.last_metadata
 
     def status(self) -> dict[str, Any]:
         """Live facts for ``phyll probe``: address, rows measured, retries, reference
@@ -319,33 +396,34 @@ class InstrumentSystem(PhysicalSystem):
         first reference, None until there are two)."""
         return {
             "address": self.address,
-            "measurements": self._measured,
-            "retries": self._retries_total,
-            "reference_measurements": self._references,
-            "drift": self._drift,
+            "measurements": self._rt.measured,
+            "retries": self._rt.retries_total,
+            "reference_measurements": self._rt.references,
+            "drift": self._rt.drift,
             "log": self.log_path,
         }
 
     def _forward(self, x: np.ndarray) -> np.ndarray:
         setpoints = self._setpoints(x)  # refuse out-of-bounds batches before connecting
         self.open()
-        metas: list[MeasurementMeta] = []
+        chunks: list[_Chunk] = []
         outputs = np.empty((x.shape[0], self.output_dim))
         chunk = max(1, self.max_batch)
         start = 0
         while start < x.shape[0]:
-            if self.reference_every and self._since_reference >= self.reference_every:
+            if self.reference_every and self._rt.since_reference >= self.reference_every:
                 self._measure_reference()
             stop = start + chunk
             if self.reference_every:
-                stop = min(stop, start + self.reference_every - self._since_reference)
+                stop = min(stop, start + self.reference_every - self._rt.since_reference)
             stop = min(stop, x.shape[0])
-            y, rows_meta = self._measure_rows(x[start:stop], setpoints[start:stop], False)
+            y, chunk_meta = self._measure_rows(x[start:stop], setpoints[start:stop], False)
             outputs[start:stop] = y
-            metas.extend(rows_meta)
-            self._since_reference += stop - start
+            chunks.append(chunk_meta)
+            self._rt.since_reference += stop - start
             start = stop
-        self._last_metadata = tuple(metas)
+        self._rt.last_chunks = chunks
+        self._rt.last_metadata = None
         return outputs
 
     # -- the runtime -------------------------------------------------------------------------
@@ -379,54 +457,44 @@ class InstrumentSystem(PhysicalSystem):
 
     def _measure_rows(
         self, x: np.ndarray, setpoints: np.ndarray, reference: bool
-    ) -> tuple[np.ndarray, list[MeasurementMeta]]:
+    ) -> tuple[np.ndarray, _Chunk]:
         """Measure a chunk (one row, or up to ``max_batch`` rows on a batching device) with
-        retries, average the repeats, log every row and return (outputs, metadata)."""
+        retries, average the repeats, log every row; return the outputs and the chunk's
+        metadata (expanded to MeasurementMeta objects only when asked for)."""
         timestamp = time.time()
         started = time.perf_counter()
         (mean, spread), retries = self._run_with_retries(lambda: self._acquire_rows(setpoints))
-        duration = (time.perf_counter() - started) / x.shape[0]
-        spread_mean = spread.mean(axis=1).tolist()
-        spread_max = spread.max(axis=1).tolist()
-        metas = []
-        first = self._index
-        for i in range(x.shape[0]):
-            meta = MeasurementMeta(
-                index=first + i,
-                timestamp=timestamp,
-                duration=duration,
-                repeats=self.repeats,
-                retries=retries,
-                spread=spread_mean[i],
-                spread_max=spread_max[i],
-                reference=reference,
-                drift=self._drift,
-            )
-            metas.append(meta)
-        self._index = first + x.shape[0]
+        n = x.shape[0]
+        chunk = _Chunk(
+            self._rt.index, n, timestamp, (time.perf_counter() - started) / n, self.repeats,
+            retries, spread, reference, self._rt.drift,
+        )
+        self._rt.index += n
         if self._log is not None:
             kind = "reference" if reference else "measurement"
-            for meta, row_in, row_out in zip(metas, x.tolist(), mean.tolist(), strict=True):
-                record = {"type": kind, "index": meta.index, "input": row_in, "output": row_out}
-                self._log.append({**record, "meta": meta.as_dict()})
+            for meta, row_in, row_out in zip(chunk.dicts(), x.tolist(), mean.tolist(), strict=True):
+                record = {"type": kind, "index": meta["index"], "input": row_in, "output": row_out}
+                self._log.append({**record, "meta": meta})
         if not reference:
-            self._measured += x.shape[0]
-        return mean, metas
+            self._rt.measured += n
+        return mean, chunk
 
-    def _acquire_rows(self, setpoints: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Device steps for one chunk: returns (mean, std) over repeats, (b, output_dim) each."""
+    def _acquire_rows(self, setpoints: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+        """Device steps for one chunk: returns the mean over repeats (b, output_dim) and the
+        standard deviation over repeats (None for one repeat)."""
         n, reps = setpoints.shape[0], self.repeats
         if self.max_batch > 0:
-            traces = [self._call("measure", self._measure_batch, setpoints) for _ in range(reps)]
-            stacked = np.stack([self._trace(t, n) for t in traces])  # (reps, n, length)
+            traces = [
+                self._trace(self._call("measure", self._measure_batch, setpoints), n)
+                for _ in range(reps)
+            ]
         else:
             self._call("apply", self._apply, setpoints[0])
             if self.settle > 0:
                 time.sleep(self.settle)
-            acquired = [self._call("acquire", self._acquire) for _ in range(reps)]
-            stacked = np.stack([self._trace(t, 1) for t in acquired])  # (reps, 1, length)
-        self._step = "decode"
-        flat = stacked.reshape(reps * n, stacked.shape[-1])
+            traces = [self._trace(self._call("acquire", self._acquire), 1) for _ in range(reps)]
+        self._rt.step = "decode"
+        flat = traces[0] if reps == 1 else np.concatenate(traces)  # (reps * n, length)
         decoded = np.asarray(self._decode(flat), dtype=np.float64)
         if decoded.shape != (reps * n, self.output_dim):
             raise HardwareError(
@@ -435,30 +503,33 @@ class InstrumentSystem(PhysicalSystem):
             )
         if not np.isfinite(decoded).all():
             raise MalformedReplyError("the device returned NaN, inf or an overload value")
+        if reps == 1:
+            return decoded, None
         decoded = decoded.reshape(reps, n, self.output_dim)
-        spread = decoded.std(axis=0) if reps > 1 else np.zeros((n, self.output_dim))
-        return decoded.mean(axis=0), spread
+        return decoded.mean(axis=0), decoded.std(axis=0)
 
     def _trace(self, trace: Any, rows: int) -> np.ndarray:
+        """The trace(s) of ``rows`` rows as a float64 (rows, length) array."""
         try:
             arr = np.asarray(trace, dtype=np.float64)
         except (TypeError, ValueError):
             raise MalformedReplyError(f"non-numeric trace ({type(trace).__name__})") from None
-        arr = arr.reshape(rows, -1) if arr.ndim <= 1 and rows == 1 else arr
+        if arr.ndim == 1 and rows == 1:
+            return arr[None, :]
         if arr.ndim != 2 or arr.shape[0] != rows:
             raise MalformedReplyError(f"trace of shape {arr.shape} for {rows} row(s)")
         return arr
 
     def _call(self, step: str, fn: Callable[..., Any], *args: Any) -> Any:
         """One device call under the timeout (see the module docstring)."""
-        self._step = step
+        self._rt.step = step
         if self.hard_timeout:
-            if self._worker is None:
-                self._worker = _Worker()
+            if self._rt.worker is None:
+                self._rt.worker = _Worker()
             try:
-                return self._worker.run(fn, args, self.timeout)
+                return self._rt.worker.run(fn, args, self.timeout)
             except DeviceTimeoutError:
-                self._worker = None  # abandon the stuck thread; a fresh one takes over
+                self._rt.worker = None  # abandon the stuck thread; a fresh one takes over
                 raise
         started = time.perf_counter()
         result = fn(*args)
@@ -474,13 +545,15 @@ class InstrumentSystem(PhysicalSystem):
         disconnects, waits ``backoff * 2**k`` (capped) and reconnects before the next attempt;
         after ``retries`` retries, or on any other error, raise one DeviceFailedError naming
         the device, the step and the cause. Returns (result, retries used)."""
-        transient = self.transient_error_types()
+        transient = self._rt.transient
+        if transient is None:
+            transient = self._rt.transient = self.transient_error_types()
         failures = 0
         while True:
             try:
-                if not self._connected:
+                if not self._rt.connected:
                     self._call("connect", self._connect)
-                    self._connected = True
+                    self._rt.connected = True
                 return work(), failures
             except HardwareError:
                 raise
@@ -489,7 +562,7 @@ class InstrumentSystem(PhysicalSystem):
                 self._disconnect_quietly()
                 if failures > self.retries:
                     raise self._failure(exc, failures, transient=True) from exc
-                self._retries_total += 1
+                self._rt.retries_total += 1
                 time.sleep(min(self.backoff * 2 ** (failures - 1), self.backoff_max))
             except Exception as exc:
                 self._disconnect_quietly()
@@ -504,30 +577,30 @@ class InstrumentSystem(PhysicalSystem):
             else "failed with an error that is not transient for this device (not retried)"
         )
         return DeviceFailedError(
-            f"device '{self.name}' at {self.address}: step '{self._step}' {how}: {cause}",
+            f"device '{self.name}' at {self.address}: step '{self._rt.step}' {how}: {cause}",
             device=self.address,
-            step=self._step,
+            step=self._rt.step,
             attempts=attempts,
         )
 
     def _disconnect_quietly(self) -> None:
-        self._connected = False
+        self._rt.connected = False
         with contextlib.suppress(Exception):
             self._disconnect()
 
     def _measure_reference(self) -> None:
         ref = self._reference_row()
         y, _ = self._measure_rows(ref, self._setpoints(ref), True)
-        self._references += 1
-        self._since_reference = 0
-        self._reference_last = y[0]
-        if self._reference_first is None:
-            self._reference_first = y[0]
+        self._rt.references += 1
+        self._rt.since_reference = 0
+        self._rt.reference_last = y[0]
+        if self._rt.reference_first is None:
+            self._rt.reference_first = y[0]
         else:
-            first = self._reference_first
+            first = self._rt.reference_first
             norm = float(np.linalg.norm(first))
             change = float(np.linalg.norm(y[0] - first))
-            self._drift = change / norm if norm > 0 else change
+            self._rt.drift = change / norm if norm > 0 else change
 
     def _reference_row(self) -> np.ndarray:
         if self.reference_input is not None:
