@@ -42,10 +42,29 @@ def _exit_code(exc: SystemExit) -> int:
     return exc.code if isinstance(exc.code, int) else 1
 
 
+@pytest.fixture(scope="session")
+def core_host() -> Any:
+    """A loaded plugin host with the core's built-ins and ``phyll-testplugin`` (when installed)
+    only: what the tox env ``core`` has, whatever else is installed in this environment."""
+    from phyll_core.plugins import Host
+
+    patch = pytest.MonkeyPatch()
+    patch.setenv("PHYLL_LOAD_PLUGINS", "phyll-testplugin")
+    try:
+        return Host().load()
+    finally:
+        patch.undo()
+
+
 @pytest.fixture
-def cli(capsys: pytest.CaptureFixture[str]) -> Callable[..., CliResult]:
-    """Run ``phyll ARGS`` in this process (with the plugins installed here)."""
+def cli(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, core_host: Any
+) -> Callable[..., CliResult]:
+    """Run ``phyll ARGS`` in this process, with the plugins of :func:`core_host`."""
+    from phyll_core import plugins
     from phyll_core.cli.app import main
+
+    monkeypatch.setattr(plugins, "_HOST", core_host)
 
     def run(*args: str) -> CliResult:
         capsys.readouterr()
