@@ -72,6 +72,19 @@ PLUGINS: dict[str, str] = {
         def register_commands(app):
             raise ValueError("simulated failure while adding commands")
     """,
+    "phyll-tb-wrongspec": """
+        from phyll_core import DatasetSpec
+
+        @hookimpl
+        def register_systems(register):
+            register(DatasetSpec("tb-wrongspec", _identity, "Not a system."))
+    """,
+    "phyll-tb-needsparam": """
+        @hookimpl
+        def register_systems(register):
+            register(SystemSpec("tb-needsparam", _identity, "Needs a path.",
+                                (Param("path", "str", None, "a file", required=True),)))
+    """,
 }
 
 # distribution -> text its error (in `phyll plugins` and in the stderr warning) must contain
@@ -83,8 +96,9 @@ EXPECTED_ERRORS: dict[str, tuple[str, ...]] = {
     "phyll-tb-dup-b": ("system 'tb-shared'", "'phyll-tb-dup-a'", "'phyll-tb-dup-b'"),
     "phyll-tb-shadow": ("system 'identity'", "'phyll-core'", "'phyll-tb-shadow'"),
     "phyll-tb-badcmd": ("raised in register_commands", "simulated failure while adding"),
+    "phyll-tb-wrongspec": ("raised in register_systems", "register() expects a SystemSpec"),
 }
-HEALTHY = ["phyll-tb-good", "phyll-tb-dup-a"]
+HEALTHY = ["phyll-tb-good", "phyll-tb-dup-a", "phyll-tb-needsparam"]
 VERSION = "1.2.3"
 
 
@@ -218,3 +232,10 @@ def test_phyll_load_plugins_limits_loading(
     assert res.code == 0, res.err
     assert sorted(r["name"] for r in res.json()) == expected
     assert res.err_lines == []  # broken plugins left out are never imported
+
+
+def test_a_system_that_needs_parameters_is_listed_with_a_note(listed: dict) -> None:
+    row = {r["name"]: r for r in listed["systems"].json()}["tb-needsparam"]
+    assert (row["input_dim"], row["output_dim"], row["domain"]) == (None, None, None)
+    assert "parameter 'path' of system 'tb-needsparam' is required" in row["note"]
+    assert row["plugin"] == "phyll-tb-needsparam"
