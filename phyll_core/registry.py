@@ -37,6 +37,10 @@ class Registry(Generic[S]):
         name: str = spec.name  # type: ignore[attr-defined]
         if name in self._entries:
             first = self._entries[name]
+            if first.plugin == plugin:
+                raise DuplicateNameError(
+                    f"{self.kind} '{name}' is registered twice by '{plugin}'; keeping the first"
+                )
             raise DuplicateNameError(
                 f"{self.kind} '{name}' is registered by both '{first.plugin}' and '{plugin}';"
                 f" keeping the one from '{first.plugin}'"

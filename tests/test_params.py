@@ -163,6 +163,8 @@ def test_registry_records_plugin_and_version_and_refuses_duplicates() -> None:
         " keeping the one from 'phyll-one'"
     )
     assert reg.get("b").plugin == "phyll-one"
+    with pytest.raises(DuplicateNameError, match=r"^system 'a' is registered twice by 'phyll-two'"):
+        reg.add(SystemSpec("a", _factory, "A again"), "phyll-two", "2.0")
 
 
 def test_registry_unknown_name() -> None:
