@@ -35,10 +35,12 @@ STIRRER_DIPOLES = 7
 WALL_CLEARANCE = 0.5
 """Smallest distance between a stirrer's end and a wall, or its centre and the metasurface row
 (plus half its length)."""
-DRIFT_STEP = 0.5
-"""Standard deviation (wavelengths) of a stirrer's displacement per unit drift strength."""
-DRIFT_TURN = math.pi / 6
-"""Standard deviation (radians) of a stirrer's rotation per unit drift strength."""
+DRIFT_STEP = 1.0
+"""Standard deviation (wavelengths) of a stirrer centre's displacement per unit drift strength,
+along each axis."""
+DRIFT_TURN = 1.0 / (STIRRER_LENGTH / 2)
+"""Standard deviation (radians) of a stirrer's rotation per unit drift strength: its ends move
+as far as its centre."""
 
 
 def _readonly(value: object) -> np.ndarray:
@@ -217,9 +219,10 @@ def _place_stirrers(
 
 
 def drift(geom: Geometry, strength: float, rng: np.random.Generator) -> Geometry:
-    """Move every stirrer centre by a Gaussian step of standard deviation
-    ``DRIFT_STEP * strength`` (kept inside the stirrer box) and rotate it by a Gaussian angle
-    of standard deviation ``DRIFT_TURN * strength``. ``strength = 0`` returns ``geom``."""
+    """Move every stirrer centre by a Gaussian step of standard deviation ``strength``
+    wavelengths along each axis (kept inside the stirrer box) and turn it by a Gaussian angle
+    of standard deviation ``strength / (length / 2)`` radians, so ``strength`` is the typical
+    displacement of every stirrer dipole. ``strength = 0`` returns ``geom``."""
     count = geom.stirrer_centres.shape[0]
     step = rng.standard_normal((count, 2)) * (DRIFT_STEP * strength)
     turn = rng.standard_normal(count) * (DRIFT_TURN * strength)

@@ -37,7 +37,8 @@ class MicrowaveCavity(PhysicalSystem):
     plain Schur-complement solver (``schur``) or the full solve (``dense``, the reference);
     all give the same channel up to rounding (see :mod:`phyll_microwave.solvers`).
     The geometry (:func:`~phyll_microwave.geometry.default_geometry`) is fixed by ``seed``;
-    ``perturb`` moves and rotates the stirrers. Invalid parameters raise ParameterError.
+    ``perturb(strength)`` moves and turns the stirrers by about ``strength``
+    wavelengths. Invalid parameters raise ParameterError.
     """
 
     name = "microwave"
