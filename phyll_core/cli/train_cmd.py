@@ -15,6 +15,7 @@ from phyll_core.engine.config import TrainConfig
 from phyll_core.errors import DatasetError, PhyllError
 
 D = TrainConfig()  # the defaults of `phyll train` are TrainConfig's
+LR_DEFAULT = ",".join(f"{value:g}" for value in D.lr)
 
 PARAM = typer.Option([], "--param", "-p", help="NAME=VALUE system parameter (repeatable).")
 RULE_PARAM = typer.Option([], "--rule-param", help="NAME=VALUE learning-rule option (repeatable).")
@@ -46,7 +47,7 @@ def train(
         D.inner_steps, "--inner-steps", min=1, help="Adam steps per batch."
     ),
     lr: str = typer.Option(
-        ",".join(f"{v:g}" for v in D.lr), "--lr", help="Learning rate, or one per block: a,b."
+        LR_DEFAULT, "--lr", help="Learning rate, or one per block: a,b."
     ),
     weight_decay: float = typer.Option(
         D.weight_decay, "--weight-decay", min=0.0, help="AdamW decay."

@@ -32,11 +32,10 @@ def _versions(run: Run) -> dict[str, str]:
 
     host = get_host()
     versions = {CORE: core_version()}
-    for name in run.config.system:
-        entry = host.systems.get(name)
-        versions[entry.plugin] = entry.version
-    entry = host.rules.get(run.config.rule)
-    versions[entry.plugin] = entry.version
+    owners = [host.systems.get(name) for name in run.config.system]
+    rule = host.rules.get(run.config.rule)
+    for plugin, version in [*((e.plugin, e.version) for e in owners), (rule.plugin, rule.version)]:
+        versions[plugin] = version
     return versions
 
 
@@ -47,7 +46,7 @@ def save_checkpoint(run: Run, folder: str | Path) -> Path:
     arrays = {f"rule/{k}": v for k, v in run.rule.state_dict().items()}
     arrays["data/mean"], arrays["data/scale"] = run.data.mean, run.data.scale
     buffer = io.BytesIO()
-    np.savez(buffer, **arrays)
+    np.savez(buffer, **arrays)  # type: ignore[arg-type]
     payload = buffer.getvalue()
     atomic_write_bytes(out / WEIGHTS, lambda fh: fh.write(payload))
     meta = {

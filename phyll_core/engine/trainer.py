@@ -42,7 +42,7 @@ class EpochMetrics:
     seconds: float
 
     def row(self) -> dict[str, Any]:
-        out = {"epoch": self.epoch, **self.losses}
+        out: dict[str, Any] = {"epoch": self.epoch, **self.losses}
         out.update(
             train_accuracy=self.train_accuracy,
             test_accuracy=self.test_accuracy,
