@@ -43,8 +43,8 @@ __all__ = [
     "RuleSpec",
     "SystemSpec",
     "UnknownNameError",
-    "hookimpl",
     "__version__",
+    "hookimpl",
 ]
 
 

@@ -183,7 +183,9 @@ def register_learning_rules(register: Callable[[RuleSpec], None]) -> None:
             _lazy(rules, "PhyLLUnsupervised"),
             "PhyLL against synthetic negatives, then a linear softmax readout.",
             (
-                Param("negatives", "str", "mask", "synthetic negatives", choices=("mask", "shuffle")),
+                Param(
+                    "negatives", "str", "mask", "synthetic negatives", choices=("mask", "shuffle")
+                ),
                 Param("smoothness", "float", 2.0, "mask smoothing (features)", low=0.0),
             ),
         )
