@@ -567,6 +567,9 @@ class InstrumentSystem(PhysicalSystem):
             except Exception as exc:
                 self._disconnect_quietly()
                 raise self._failure(exc, failures + 1, transient=False) from exc
+            except BaseException:  # Ctrl-C inside a device call: a reply may still be in flight
+                self._disconnect_quietly()
+                raise
 
     def _failure(self, exc: BaseException, attempts: int, transient: bool) -> DeviceFailedError:
         cause = " ".join(str(exc).split()) or "no message"

@@ -73,3 +73,25 @@ def make_visa() -> Callable[..., Any]:
         )
 
     return make
+
+
+@pytest.fixture(scope="session")
+def hardware_host() -> Any:
+    """A plugin host with the core's built-ins and the example plugin only."""
+    from phyll_core.plugins import Host
+
+    patch = pytest.MonkeyPatch()
+    patch.setenv("PHYLL_LOAD_PLUGINS", "phyll-scpi-example")
+    try:
+        return Host().load()
+    finally:
+        patch.undo()
+
+
+@pytest.fixture
+def cli(cli: Any, monkeypatch: pytest.MonkeyPatch, hardware_host: Any) -> Any:
+    """The core tests' in-process ``phyll`` runner, with the example plugin loaded."""
+    from phyll_core import plugins
+
+    monkeypatch.setattr(plugins, "_HOST", hardware_host)
+    return cli

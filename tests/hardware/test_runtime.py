@@ -239,3 +239,19 @@ def test_options_are_validated() -> None:
 def test_conformance_suite_passes() -> None:
     check_system(lambda seed: FakeDevice(seed=seed))
     check_system(lambda seed: FakeBatchDevice(seed=seed))
+
+
+def test_an_interrupted_call_reconnects_before_the_next_measurement() -> None:
+    class Interrupting(FakeDevice):
+        def _acquire(self) -> np.ndarray:
+            if self.acquires == 0:
+                self.acquires += 1
+                raise KeyboardInterrupt
+            return super()._acquire()
+
+    dev = Interrupting()
+    with pytest.raises(KeyboardInterrupt):
+        dev.forward(X[:1])
+    assert dev.events[-1] == "disconnect"  # no stale reply can be read later
+    np.testing.assert_allclose(dev.forward(X[:1]), dev.expected(X[:1]), rtol=1e-12)
+    assert dev.events.count("connect") == 2
