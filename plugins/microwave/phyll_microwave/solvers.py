@@ -1,8 +1,8 @@
 """Channels ``H(f) = [diag(W) W^-1]_{RX, TX}`` of many metasurface configurations.
 
 :class:`DipoleModel` holds W at every frequency point for one geometry, with the meta-atoms'
-diagonal left open (it is the only part a configuration changes). Two solvers turn a batch of
-configurations into channels:
+diagonal left open (it is the only part a configuration changes). Three solvers turn a batch
+of configurations into the same channels (up to rounding):
 
 * :class:`DenseSolver` fills the diagonal and solves the full ``n x n`` system per
   configuration and frequency (the plain reference, ``O(n^3)`` each).
@@ -13,6 +13,9 @@ configurations into channels:
   ``A`` is factorised once per frequency (one solve with ``N + 1`` right-hand sides); each
   configuration then only adds its diagonal to ``S`` and costs one ``N x N`` solve, batched
   over configurations and frequencies.
+* :class:`WoodburySolver` (the default of the system) also inverts ``S`` once per frequency
+  for the two uniform configurations and treats a configuration as a low-rank change of the
+  closer one: a ``k x k`` solve with ``k <= N/2`` (see its docstring).
 """
 
 from __future__ import annotations
