@@ -171,8 +171,11 @@ def register_learning_rules(register: Callable[[RuleSpec], None]) -> None:
             "Supervised PhyLL: local contrastive training from two physical passes per block.",
             (
                 Param(
-                    "negatives", "str", "random", "wrong label of negatives",
-                    choices=("random", "hardest"),
+                    "negatives",
+                    "str",
+                    "hardest",
+                    "wrong label of negatives: highest current goodness, or random (published)",
+                    choices=("hardest", "random"),
                 ),
             ),
         )

@@ -1,10 +1,14 @@
 """The PhyLL learning rules: supervised local contrastive training and its unsupervised form.
 
-Supervised (``phyll``), per batch: positives carry the true label, negatives a random wrong one
-(``negatives="hardest"``: the wrong label with the highest current summed goodness, which costs
-``C`` extra physical passes per block to score); each block makes exactly one physical pass of
-the positive and one of the negative data, runs ``inner_steps`` Adam steps on its digital
-weights reusing those outputs, and hands its (detached) outputs to the next block.
+Supervised (``phyll``), per batch: positives carry the true label, negatives a wrong one; each
+block makes exactly one physical pass of the positive and one of the negative data, runs
+``inner_steps`` Adam steps on its digital weights reusing those outputs, and hands its
+(detached) outputs to the next block. The wrong label is, with ``negatives="hardest"`` (the
+default), the one with the highest current summed goodness: scoring it costs one extra physical
+pass of ``n * C`` rows per block (none for two classes, where the only wrong label is taken);
+with ``negatives="random"`` (the published choice) it is uniformly random among the ``C - 1``
+wrong ones. On ``digits`` (10 classes) hardest negatives lift the test accuracy from about 95 %
+to about 97 % (docs/results.md).
 
 Unsupervised (``phyll-unsupervised``): positives are the data, negatives are synthetic: two
 samples mixed through a smooth random mask (``negatives="mask"``) or every feature shuffled
@@ -96,7 +100,7 @@ class PhyLL(_LocalRule):
     name = "phyll"
     methods = ("goodness", "readout")
 
-    def __init__(self, negatives: str = "random") -> None:
+    def __init__(self, negatives: str = "hardest") -> None:
         super().__init__()
         if negatives not in ("random", "hardest"):
             raise PhyllError(f"negatives must be 'random' or 'hardest', got {negatives!r}")
@@ -118,7 +122,9 @@ class PhyLL(_LocalRule):
     def step(self, x: np.ndarray, y: np.ndarray, rng: np.random.Generator) -> dict[str, float]:
         assert self.problem is not None
         c, m = self.problem.n_classes, self.problem.label_constant
-        if self.negatives == "hardest":
+        if c == 2:
+            wrong = 1 - y
+        elif self.negatives == "hardest":
             s = self.scores(x)
             s[np.arange(y.size), y] = -np.inf
             wrong = np.argmax(s, axis=1)
