@@ -1,8 +1,8 @@
 """Figures of the acoustic backend's docs page (docs/backends/acoustic.md).
 
 1. ``docs/img/acoustic_transfer.png``: |H_s(f)| of the default room for its four loudspeakers,
-   the chaotic variant, and the room after a +5 K temperature step, with the tones and the
-   output bins marked.
+   the chaotic variant (two loudspeakers each), the tones and the output bins, and a zoom
+   showing the room's response before and after a +2 K temperature step.
 2. ``docs/img/acoustic_measured.png``: output histograms of the measured cavity
    (../shared/data/acoustic_cavity) and of the default simulator driven by the same inputs,
    with the pooled nonlinearity scores of ``phyll probe``. Without ../shared the measured
@@ -34,7 +34,7 @@ def save(fig: plt.Figure, name: str) -> Path:
     """Write ``fig`` to docs/img/``name`` atomically (PNG, compact)."""
     path = IMG / name
     with atomic_open(path, "wb") as fh:
-        fig.savefig(fh, format="png", dpi=90, bbox_inches="tight")
+        fig.savefig(fh, format="png", dpi=80, bbox_inches="tight")
     plt.close(fig)
     print(f"wrote {path.relative_to(ROOT)} ({path.stat().st_size / 1024:.0f} KB)")
     return path
@@ -44,22 +44,18 @@ def transfer_figure() -> None:
     room = AcousticCavity()
     chaos = AcousticCavity(cavity="chaotic")
     warm = AcousticCavity()
-    warm.set_temperature(room.temperature + 5.0)
-    f = np.linspace(50.0, 1000.0, 4000)
-    fig, axes = plt.subplots(2, 1, figsize=(8.5, 5.6), sharex=True)
+    warm.set_temperature(room.temperature + 2.0)
+    f = np.linspace(room.bin_frequencies[0] - 250, room.bin_frequencies[-1] + 250, 12_000)
+    fig, axes = plt.subplots(3, 1, figsize=(8.5, 7.6))
     for ax, sys, title in ((axes[0], room, "rectangular room"), (axes[1], chaos, "chaotic")):
         h = np.abs(sys.transfer_function(f))
-        for s in range(sys.speakers):
-            ax.semilogy(f, h[s], lw=0.9, label=f"speaker {s + 1}")
-        if sys is room:
-            ax.semilogy(
-                f, np.abs(warm.transfer_function(f))[0], "k--", lw=0.8, label="speaker 1, +5 K"
-            )
+        for s in range(2):
+            ax.semilogy(f, h[s], lw=0.6, label=f"speaker {s + 1}")
         for ft in sys.tone_frequencies:
-            ax.axvline(ft, color="0.5", lw=0.6, ls=":")
+            ax.axvline(ft, color="0.4", lw=0.7, ls=":")
         ax.plot(
             sys.bin_frequencies,
-            np.full(sys.outputs, 0.03),
+            np.full(sys.outputs, 0.02),
             "|",
             color="crimson",
             ms=8,
@@ -68,12 +64,32 @@ def transfer_figure() -> None:
         ax.set_ylabel("|H(f)| (normalised)")
         ax.set_title(
             f"{title}: {sys.room_length} x {sys.room_width} x {sys.room_height} m,"
-            f" {sys.modes.count} modes summed",
+            f" absorption {sys.absorption}, {sys.modes.count:,} modes summed",
             fontsize=9,
         )
-        ax.set_ylim(0.02, 20)
-    axes[0].legend(fontsize=7, ncol=3, loc="upper left")
+        ax.set_ylim(0.01, 20)
+        ax.legend(fontsize=7, ncol=3, loc="upper right")
     axes[1].set_xlabel("frequency (Hz); dotted: tone frequencies")
+    zoom = np.linspace(2420.0, 2580.0, 4000)
+    ratio = warm.speed_of_sound / room.speed_of_sound
+    axes[2].semilogy(
+        zoom,
+        np.abs(room.transfer_function(zoom))[0],
+        lw=1.0,
+        label=f"speaker 1, {room.temperature:g} C",
+    )
+    axes[2].semilogy(
+        zoom,
+        np.abs(warm.transfer_function(zoom))[0],
+        "k--",
+        lw=0.9,
+        label=f"after a +2 K step: modes x c(T)/c(T0) = {ratio:.5f}",
+    )
+    axes[2].axvline(2500.0, color="0.4", lw=0.7, ls=":")
+    axes[2].set_xlabel("frequency (Hz), zoom on the 2.5 kHz tone (rectangular room)")
+    axes[2].set_ylabel("|H(f)|")
+    axes[2].legend(fontsize=7, loc="upper right")
+    fig.tight_layout()
     save(fig, "acoustic_transfer.png")
 
 

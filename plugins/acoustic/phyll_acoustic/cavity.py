@@ -83,6 +83,20 @@ class Room:
             + self.edges * k / (16 * np.pi)
         )
 
+    def weyl_inverse(self, count: np.ndarray) -> np.ndarray:
+        """The wavenumbers ``k >= 0`` at which :meth:`weyl_count` equals ``count`` (>= 0)."""
+        count = np.asarray(count, dtype=np.float64)
+        a = self.volume / (6 * np.pi**2)
+        b = self.surface / (16 * np.pi)
+        c = self.edges / (16 * np.pi)
+        k = np.cbrt(count / a)  # the volume term alone over-estimates k: Newton from above
+        for _ in range(60):
+            step = (self.weyl_count(k) - count) / (3 * a * k**2 + 2 * b * k + c)
+            k = k - step
+            if np.all(np.abs(step) <= 1e-13 * np.maximum(k, 1.0)):
+                break
+        return k
+
     def contains(self, points: np.ndarray) -> np.ndarray:
         """Boolean mask of the (n, 3) ``points`` that lie inside the closed room."""
         return np.all((points >= 0) & (points <= self.sides), axis=1)
@@ -133,18 +147,20 @@ def chaotic_modes(room: Room, speakers: int, k_max: float, rng: np.random.Genera
     uniform compression mode (``k = 0``, ``psi = 1/sqrt(V)``) is kept, as in any closed cavity."""
     expected = float(room.weyl_count(np.array(k_max)))
     n = max(math.ceil(expected * 1.2) + 10, 10)
+    # separate streams, each filled mode by mode: mode i gets the same level spacing and shape
+    # whatever k_max (and so however many modes) is asked for
+    levels_rng, shapes_rng = (np.random.default_rng(s) for s in rng.integers(2**63, size=2))
     # Wigner surmise P(s) = (pi/2) s exp(-pi s^2/4): inverse-CDF sampling, unit mean spacing.
-    spacings = np.sqrt(-4.0 * np.log1p(-rng.uniform(size=n)) / np.pi)
-    levels = np.cumsum(spacings) - rng.uniform() * spacings[0]  # unfolded levels, random offset
-    # Map the unfolded levels (mean density 1) through the inverse Weyl law.
-    k_grid = np.linspace(0.0, k_max * 1.5 + 1.0, 20_001)
-    k = np.interp(levels, room.weyl_count(k_grid), k_grid, right=np.inf)
-    k = k[(k > 0) & (k <= k_max)]
+    u = levels_rng.uniform(size=n + 1)
+    spacings = np.sqrt(-4.0 * np.log1p(-u[1:]) / np.pi)
+    levels = np.cumsum(spacings) - u[0] * spacings[0]  # unfolded levels, random offset
+    k = room.weyl_inverse(levels)  # unfolded levels (mean density 1) -> wavenumbers
+    keep = (k > 0) & (k <= k_max)
     scale = 1.0 / np.sqrt(room.volume)
-    psi_src = rng.standard_normal((speakers, k.size)) * scale
-    psi_mic = rng.standard_normal(k.size) * scale
-    coupling = np.concatenate([np.full((speakers, 1), scale * scale), psi_src * psi_mic], axis=1)
-    return Modes(k=np.concatenate([[0.0], k]), coupling=coupling)
+    psi = shapes_rng.standard_normal((n, speakers + 1))[keep] * scale  # (modes, sources + mic)
+    coupling = (psi[:, :speakers] * psi[:, speakers:]).T
+    coupling = np.concatenate([np.full((speakers, 1), scale * scale), coupling], axis=1)
+    return Modes(k=np.concatenate([[0.0], k[keep]]), coupling=coupling)
 
 
 def transfer(

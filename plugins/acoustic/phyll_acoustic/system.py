@@ -150,8 +150,8 @@ class AcousticCavity(PhysicalSystem):
     inputs: int = attrs.field(default=20, validator=_at_least("inputs", 1))
     outputs: int = attrs.field(default=20, validator=_at_least("outputs", 1))
     speakers: int = attrs.field(default=4, validator=_at_least("speakers", 1))
-    tone_start: float = attrs.field(default=300.0, validator=_positive("tone_start"))
-    tone_spacing: float = attrs.field(default=100.0, validator=_positive("tone_spacing"))
+    tone_start: float = attrs.field(default=1500.0, validator=_positive("tone_start"))
+    tone_spacing: float = attrs.field(default=500.0, validator=_positive("tone_spacing"))
     bin_low: float | None = attrs.field(default=None, validator=_optional_positive("bin_low"))
     bin_high: float | None = attrs.field(default=None, validator=_optional_positive("bin_high"))
     record_time: float | None = attrs.field(
@@ -167,7 +167,7 @@ class AcousticCavity(PhysicalSystem):
     room_length: float = attrs.field(default=0.8, validator=_positive("room_length"))
     room_width: float = attrs.field(default=0.6, validator=_positive("room_width"))
     room_height: float = attrs.field(default=0.5, validator=_positive("room_height"))
-    absorption: float = attrs.field(default=0.1, validator=_positive("absorption"))
+    absorption: float = attrs.field(default=0.03, validator=_positive("absorption"))
     q: float | None = attrs.field(default=None, validator=_optional_positive("q"))
     sources: str = ""
     microphone: str = ""
@@ -270,9 +270,9 @@ class AcousticCavity(PhysicalSystem):
         self.microphone_position = mic[0]
         c0 = speed_of_sound(self.temperature0)
         k_max = MODE_MARGIN * 2 * np.pi * max(self.line_frequencies[-1], high) / c0
-        if self.room.weyl_count(np.array(k_max)) > 200_000:
+        if self.room.weyl_count(np.array(k_max)) > 2_000_000:
             raise ParameterError(
-                "the cavity has more than 200,000 modes below the highest read frequency;"
+                "the cavity has more than 2,000,000 modes below the highest read frequency;"
                 " use a smaller room or lower frequencies"
             )
         if self.cavity == "room":

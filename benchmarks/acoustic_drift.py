@@ -1,0 +1,161 @@
+"""Drift benchmark of the acoustic backend: a temperature step, then recovery by PhyLL.
+
+For each seed: train on the Hillenbrand vowels through ``acoustic`` with the defaults of
+``phyll train`` (2 blocks), record the test accuracy (``before``), change the cavity's air
+temperature by ``--step`` kelvin (``perturb(step, rng)``, random sign; every mode frequency
+scales by c(T)/c(T0)), record the accuracy of the frozen network (``after``), then keep
+training with PhyLL for ``--recover`` epochs on the drifted cavity (``recovered``). Prints the
+three numbers per seed and their means, draws the mean test-accuracy curve
+(docs/img/acoustic_drift.png) and writes the ``acoustic-drift`` section of docs/results.md.
+
+    python benchmarks/acoustic_drift.py                       # 5 seeds, 5 K step, 10 epochs
+    python benchmarks/acoustic_drift.py --seeds 0 1 --step 3
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import numpy as np
+
+from phyll_core.engine import Run, TrainConfig
+from phyll_core.io import atomic_open
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from results import write_section  # noqa: E402
+
+VOWELS = "csv:../shared/data/vowels/hillenbrand_women_7vowels.csv"  # as a user types it
+VOWELS_FILE = ROOT / ".." / "shared" / "data" / "vowels" / "hillenbrand_women_7vowels.csv"
+
+
+@dataclass
+class SeedResult:
+    """Test accuracies of one seed and its test-accuracy curve (one value per epoch)."""
+
+    seed: int
+    temperature: float
+    before: float
+    after: float
+    recovered: float
+    trained_epochs: int
+    curve: list[float]
+
+
+def one_seed(seed: int, step: float, recover: int) -> SeedResult:
+    """Train, perturb, retrain."""
+    config = TrainConfig(
+        system="acoustic", dataset=f"csv:{VOWELS_FILE.resolve()}", blocks=2, seed=seed
+    )
+    run = Run(config)
+    run.train()
+    trained = run.epoch
+    before = run.accuracy(run.method)[1]
+    system = run.systems[0]
+    system.perturb(step, np.random.default_rng([seed, 99]))
+    after = run.accuracy(run.method)[1]
+    run.train(trained + recover)
+    recovered = run.accuracy(run.method)[1]
+    return SeedResult(
+        seed=seed,
+        temperature=float(system.status()["temperature (C)"]),
+        before=before,
+        after=after,
+        recovered=recovered,
+        trained_epochs=trained,
+        curve=[float(m.test_accuracy or 0.0) for m in run.history],
+    )
+
+
+def figure(rows: list[SeedResult], step: float, path: Path) -> None:
+    trained = rows[0].trained_epochs
+    curves = 100 * np.array([r.curve for r in rows])
+    mean = curves.mean(axis=0)
+    epochs = np.arange(1, mean.size + 1)
+    after = 100 * statistics.mean(r.after for r in rows)
+    fig, ax = plt.subplots(figsize=(7.5, 3.4))
+    for c in curves:
+        ax.plot(epochs, c, color="0.8", lw=0.7)
+    ax.plot(epochs, mean, color="tab:blue", lw=1.6, label=f"mean of {len(rows)} seeds")
+    ax.plot(
+        [trained + 0.5],
+        [after],
+        "o",
+        color="crimson",
+        label=f"frozen network right after a {step:g} K step",
+    )
+    ax.axvline(trained + 0.5, color="crimson", ls="--", lw=0.8)
+    ax.set_xlabel("epoch (PhyLL training continues after the step)")
+    ax.set_ylabel("test accuracy (%)")
+    ax.set_ylim(max(0.0, min(after, float(mean.min())) - 10), 101)
+    ax.legend(fontsize=8, loc="lower left")
+    with atomic_open(path, "wb") as fh:
+        fig.savefig(fh, format="png", dpi=90, bbox_inches="tight")
+    plt.close(fig)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
+    parser.add_argument("--step", type=float, default=5.0, help="temperature step (K)")
+    parser.add_argument("--recover", type=int, default=10, help="epochs of retraining")
+    parser.add_argument("--no-write", action="store_true", help="print only")
+    args = parser.parse_args()
+    if not VOWELS_FILE.exists():
+        raise SystemExit(f"{VOWELS_FILE} not found: the drift benchmark needs ../shared/data")
+
+    start = time.perf_counter()
+    rows = []
+    for seed in args.seeds:
+        r = one_seed(seed, args.step, args.recover)
+        rows.append(r)
+        print(
+            f"seed {seed}: T -> {r.temperature:.1f} C  before {r.before:.3f}"
+            f"  after {r.after:.3f}  recovered {r.recovered:.3f}",
+            flush=True,
+        )
+    before = 100 * statistics.mean(r.before for r in rows)
+    after = 100 * statistics.mean(r.after for r in rows)
+    recovered = 100 * statistics.mean(r.recovered for r in rows)
+    print(
+        f"mean over {len(rows)} seeds: before {before:.1f} %  right after {after:.1f} %"
+        f"  recovered {recovered:.1f} %  ({time.perf_counter() - start:.0f} s)"
+    )
+    if args.no_write:
+        return
+    figure(rows, args.step, ROOT / "docs" / "img" / "acoustic_drift.png")
+    table = "\n".join(
+        f"| {r.seed} | {r.temperature:.0f} | {100 * r.before:.1f} | {100 * r.after:.1f} |"
+        f" {100 * r.recovered:.1f} |"
+        for r in rows
+    )
+    body = f"""
+Train on the vowels (`phyll train --dataset {VOWELS} --system acoustic --blocks 2`, all other
+options at their defaults: {rows[0].trained_epochs} epochs), then change the cavity's air
+temperature by {args.step:g} K (`perturb({args.step:g}, rng)` with a random sign: every mode
+frequency scales by c(T)/c(T0)) and keep training with PhyLL for {args.recover} epochs on the
+drifted cavity. Test accuracy:
+
+| seed | T after the step (C) | before (%) | right after (%) | recovered (%) |
+|---|---|---|---|---|
+{table}
+| **mean** | | **{before:.1f}** | **{after:.1f}** | **{recovered:.1f}** |
+
+![test accuracy before and after the temperature step](img/acoustic_drift.png)
+"""
+    write_section("acoustic-drift", "Acoustic cavity: temperature drift and recovery", body)
+    print("wrote docs/results.md section acoustic-drift and docs/img/acoustic_drift.png")
+
+
+if __name__ == "__main__":
+    main()
