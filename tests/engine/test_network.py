@@ -48,3 +48,19 @@ def test_projection_when_wider_is_fixed_by_seed_and_switchable():
     np.testing.assert_array_equal(a.projection, b.projection)
     with pytest.raises(PhyllError, match="exceeds"):
         PhysicalLayer.build(Identity(dim=4), 9, np.random.default_rng(7), project=False)
+
+
+def test_synthetic_negatives_of_the_unsupervised_rule():
+    from phyll_core.engine.phyll_rules import PhyLLUnsupervised
+
+    x = np.random.default_rng(0).standard_normal((50, 16))
+    shuffled = PhyLLUnsupervised("shuffle").synthetic(x, np.random.default_rng(1))
+    np.testing.assert_array_equal(np.sort(shuffled, axis=0), np.sort(x, axis=0))
+    assert not np.array_equal(shuffled, x)
+    mixed = PhyLLUnsupervised("mask").synthetic(x, np.random.default_rng(1))
+    from_x = np.isclose(mixed, x)
+    from_other = np.array([[np.any(np.isclose(mixed[i, j], x[:, j])) for j in range(16)]
+                           for i in range(50)])
+    assert from_other.all() and 0.2 < from_x.mean() < 0.9
+    again = PhyLLUnsupervised("mask").synthetic(x, np.random.default_rng(1))
+    np.testing.assert_array_equal(mixed, again)
