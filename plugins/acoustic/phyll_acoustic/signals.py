@@ -59,7 +59,8 @@ def tone_grid(start: float, spacing: float, count: int) -> ToneGrid:
         raise ValueError(
             f"tone frequencies start={start:g} Hz, spacing={spacing:g} Hz have a common base of"
             f" only {float(base):.4g} Hz (highest tone = harmonic {harmonics[-1]} >"
-            f" {MAX_HARMONIC}); choose start a small multiple of the spacing's base"
+            f" {MAX_HARMONIC}); choose frequencies with a larger common divisor (e.g. a start"
+            " that is a multiple of the spacing)"
         )
     return ToneGrid(base=float(base), harmonics=harmonics)
 
