@@ -81,7 +81,10 @@ def main(argv: list[str] | None = None) -> None:
     command = typer.main.get_command(app)
     exits, click_errors, aborts = _click_exceptions()
     try:
-        command.main(args=args, prog_name="phyll", standalone_mode=False)
+        # without standalone mode click returns the code of a raised Exit instead of exiting
+        result = command.main(args=args, prog_name="phyll", standalone_mode=False)
+        if isinstance(result, int) and not isinstance(result, bool) and result:
+            sys.exit(result)
     except exits as exc:
         sys.exit(exc.exit_code)
     except click_errors as exc:

@@ -70,3 +70,27 @@ def test_errors_are_one_line(args, message):
     assert message in proc.stderr
     assert "Traceback" not in proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_ctrl_c_saves_the_last_completed_epoch_and_resumes(tmp_path):
+    import signal
+    import time
+
+    out = tmp_path / "run"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "phyll_core", "train", "--dataset", "iris", "--epochs", "100000",
+         "--out", str(out)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    time.sleep(20)  # start-up plus a few epochs, even on a busy machine
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    assert "phyll train --resume" in err and "Traceback" not in err
+    meta = json.loads((out / "checkpoint.json").read_text())
+    done = meta["epochs_completed"]
+    assert done >= 1 and meta["interrupted"] is True
+    resumed = json.loads(
+        phyll("train", "--resume", str(out), "--epochs", str(done + 1), "--json").stdout
+    )
+    assert resumed["epochs"] == done + 1
