@@ -214,3 +214,30 @@ def test_phyll_probe_cli_shows_the_status(emulator: Any, cli: Any) -> None:
 def test_conformance_suite_passes(emulator: Any, make_visa: Any) -> None:
     emu = emulator()
     check_system(lambda seed: make_visa(emu))
+
+
+def test_the_emulator_command_line_serves_and_stops(tmp_path: Path) -> None:
+    port_file = tmp_path / "port"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "phyll_scpi_example.emulator", "--port", "0",
+         "--port-file", str(port_file), "--delay", "0.001"],
+        stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not port_file.exists() and time.monotonic() < deadline and proc.poll() is None:
+            time.sleep(0.05)
+        port = int(port_file.read_text())
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as conn:
+            conn.sendall(b"*IDN?\nSOUR:VOLT:LIST 2,0\nSYST:ERR?\n")
+            reply = b""
+            while reply.count(b"\n") < 2:
+                chunk = conn.recv(4096)
+                assert chunk, "connection closed early"
+                reply += chunk
+        idn, err = reply.decode().splitlines()[:2]
+        assert idn.startswith("phyll,SCPI-EMULATOR") and err.startswith("-109")
+    finally:
+        proc.terminate()
+        _, stderr = proc.communicate(timeout=30)
+    assert proc.returncode == 0 and "listening on TCPIP0::127.0.0.1::" in stderr
