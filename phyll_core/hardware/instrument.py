@@ -188,7 +188,6 @@ class _Runtime:
         "last_metadata",
         "measured",
         "reference_first",
-        "reference_last",
         "references",
         "retries_total",
         "since_reference",
@@ -208,7 +207,6 @@ class _Runtime:
         self.since_reference = 0
         self.references = 0
         self.reference_first: np.ndarray | None = None
-        self.reference_last: np.ndarray | None = None
         self.drift: float | None = None
         self.last_chunks: list[_Chunk] = []
         self.last_metadata: tuple[MeasurementMeta, ...] | None = ()
@@ -596,7 +594,6 @@ class InstrumentSystem(PhysicalSystem):
         y, _ = self._measure_rows(ref, self._setpoints(ref), True)
         self._rt.references += 1
         self._rt.since_reference = 0
-        self._rt.reference_last = y[0]
         if self._rt.reference_first is None:
             self._rt.reference_first = y[0]
         else:
