@@ -17,6 +17,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -142,8 +143,8 @@ def _npz_array(path: Path, key: str) -> np.ndarray:
             arrays = [k for k in data.files if k != "meta"]
             if len(arrays) == 1:
                 return np.asarray(data[arrays[0]], dtype=np.float64)
-    except (OSError, ValueError) as exc:
-        raise DatasetError(f"cannot read {path}: {exc}") from None
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
+        raise DatasetError(f"cannot read {path}: not a valid .npz file ({exc})") from None
     raise DatasetError(f"{path} has no array '{key}' (arrays: {', '.join(arrays) or 'none'})")
 
 

@@ -70,6 +70,12 @@ def test_bad_pairs_are_refused(tmp_path: Path) -> None:
         load_pairs(tmp_path / "a.inputs.csv", tmp_path / "b.outputs.csv")
     with pytest.raises(DatasetError, match="alone does not hold both"):
         load_pairs(tmp_path / "a.inputs.csv")
+    (tmp_path / "cut.npz").write_bytes(b"PK\x03\x04 truncated")
+    with pytest.raises(DatasetError, match=r"cut\.npz: not a valid \.npz file"):
+        load_pairs(tmp_path / "cut.npz")
+    (tmp_path / "empty.npz").write_bytes(b"")
+    with pytest.raises(DatasetError, match="not a valid"):
+        load_pairs(tmp_path / "empty.npz")
 
 
 def test_jsonl_tail_handling(tmp_path: Path) -> None:
