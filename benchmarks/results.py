@@ -17,7 +17,11 @@ from pathlib import Path
 from phyll_core.io import atomic_write_text
 
 RESULTS = Path(__file__).resolve().parent.parent / "docs" / "results.md"
-HEADER = "# Measured results\n\nEvery figure on this page was measured by a script in `benchmarks/`; each section names the\ncommand that produced it and the machine. Re-run the command to reproduce it.\n"
+HEADER = (
+    "# Measured results\n\nEvery figure on this page was measured by a script in `benchmarks/`;"
+    " each section names the\ncommand that produced it and the machine. Re-run the command to"
+    " reproduce it.\n"
+)
 
 
 def machine() -> str:
