@@ -108,11 +108,11 @@ def fit(
         hidden=hidden, epochs=epochs, batch_size=batch_size, lr=lr, validation=validation,
         patience=patience, seed=seed,
     )
-    data = _pairs(pairs, pairs_file, rows)
-    if (data is None) == (system is None):
+    if (pairs is None and pairs_file is None) == (system is None):
         raise PhyllError(
             "give the data: --pairs INPUTS OUTPUTS, --pairs-file FILE, or --system NAME --samples N"
         )
+    data = _pairs(pairs, pairs_file, rows)
     if data is None:
         assert system is not None
         data, dom = query_system(system, param, samples, seed)

@@ -84,7 +84,10 @@ def load_pair_files(
     evaluation."""
     from phyll_core.hardware.pairs import load_pairs
 
-    x, y = load_pairs(inputs, outputs)
+    try:
+        x, y = load_pairs(inputs, outputs)
+    except EOFError:  # numpy's answer to an empty or truncated .npz
+        raise DatasetError(f"{inputs}: empty or truncated file") from None
     if x.shape[0] == 0:
         raise DatasetError(f"{inputs}: no rows")
     selected = parse_rows(rows, x.shape[0])
