@@ -10,6 +10,8 @@ import numpy as np
 from phyll_core.domain import Domain, Interval
 from phyll_core.system import PhysicalSystem
 
+UNIT = Interval(0.0, 1.0)
+
 NONLINEARITIES: dict[str, Callable[[np.ndarray], np.ndarray]] = {
     "tanh": np.tanh,
     "abs": np.abs,
@@ -35,7 +37,7 @@ class Identity(PhysicalSystem):
 
     @property
     def domain(self) -> Domain:
-        return Interval(0.0, 1.0)
+        return UNIT
 
     def _forward(self, x: np.ndarray) -> np.ndarray:
         return x.copy()
@@ -75,7 +77,7 @@ class RandomFeatures(PhysicalSystem):
 
     @property
     def domain(self) -> Domain:
-        return Interval(0.0, 1.0)
+        return UNIT
 
     def _forward(self, x: np.ndarray) -> np.ndarray:
         return NONLINEARITIES[self.nonlinearity](self.scale * (x @ self._matrix) + self._offset)

@@ -105,20 +105,22 @@ class PhysicalSystem(abc.ABC):
 
     def validate_input(self, x: Any) -> np.ndarray:
         """Return ``x`` as a float64 (batch, input_dim) array or raise PhysicalInputError."""
-        expected = f"float array of shape (batch, {self.input_dim}) in {self.domain.describe()}"
+        def expected() -> str:
+            return f"float array of shape (batch, {self.input_dim}) in {self.domain.describe()}"
+
         try:
             arr = np.asarray(x, dtype=np.float64)
         except (TypeError, ValueError):
             raise PhysicalInputError(
-                f"system '{self.name}' expects a {expected}; got {type(x).__name__} that is"
+                f"system '{self.name}' expects a {expected()}; got {type(x).__name__} that is"
                 " not numeric"
             ) from None
         if arr.ndim != 2 or arr.shape[1] != self.input_dim or arr.shape[0] == 0:
             raise PhysicalInputError(
-                f"system '{self.name}' expects a {expected}; got shape {arr.shape}"
+                f"system '{self.name}' expects a {expected()}; got shape {arr.shape}"
             )
-        finite = np.isfinite(arr)
-        if not finite.all():
+        if not np.isfinite(arr).all():
+            finite = np.isfinite(arr)
             row, col = np.argwhere(~finite)[0]
             raise PhysicalInputError(
                 f"system '{self.name}' expects finite inputs; got {arr[row, col]} at row {row},"

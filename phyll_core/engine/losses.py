@@ -80,8 +80,11 @@ class CosineGoodness(Goodness):
 
     def backward(self, cache: Any, g_bar: np.ndarray) -> np.ndarray:
         a, g, norm = cache
-        c1 = (g_bar / norm)[:, None]
-        return np.sign(a) * (self.p * c1) - a * (c1 * (g / norm)[:, None])
+        # sign(a) * p == copysign(p, a) because p >= 0 (one pass instead of two)
+        da = np.copysign(self.p, a)
+        da -= a * (g / norm)[:, None]
+        da *= (g_bar / norm)[:, None]
+        return da
 
     def arrays(self) -> dict[str, np.ndarray]:
         return {"p": self.p}

@@ -45,9 +45,10 @@ def encode(v: np.ndarray, domain: Domain) -> np.ndarray:
         return (v > 0).astype(np.float64)
     if isinstance(domain, Interval):
         u = np.abs(v)
-        peak = u.max(axis=1, keepdims=True)
-        x = u / np.maximum(peak, _TINY)
-        return domain.low + (domain.high - domain.low) * np.clip(x, 0.0, 1.0)
+        u /= np.maximum(u.max(axis=1, keepdims=True), _TINY)  # now in [0, 1]
+        if domain.low == 0.0 and domain.high == 1.0:
+            return u
+        return domain.low + (domain.high - domain.low) * u
     raise PhyllError(f"no encoder for domain {domain!r}")
 
 
