@@ -78,26 +78,37 @@ def one_seed(seed: int, step: float, recover: int) -> SeedResult:
 
 
 def figure(rows: list[SeedResult], step: float, path: Path) -> None:
+    """Test accuracy per epoch: training, the drop at the step (vertical), recovery."""
     trained = rows[0].trained_epochs
     curves = 100 * np.array([r.curve for r in rows])
-    mean = curves.mean(axis=0)
-    epochs = np.arange(1, mean.size + 1)
-    after = 100 * statistics.mean(r.after for r in rows)
+    afters = 100 * np.array([r.after for r in rows])
+    epochs = np.arange(1, curves.shape[1] + 1)
+    # after the step: the frozen network's accuracy at epoch `trained`, then the retraining
+    post_x = np.concatenate([[trained], epochs[trained:]])
+    post = np.column_stack([afters, curves[:, trained:]])
     fig, ax = plt.subplots(figsize=(7.5, 3.4))
-    for c in curves:
-        ax.plot(epochs, c, color="0.8", lw=0.7)
-    ax.plot(epochs, mean, color="tab:blue", lw=1.6, label=f"mean of {len(rows)} seeds")
+    for pre_c, post_c in zip(curves, post, strict=True):
+        ax.plot(epochs[:trained], pre_c[:trained], color="0.8", lw=0.7)
+        ax.plot(post_x, post_c, color="0.8", lw=0.7)
     ax.plot(
-        [trained + 0.5],
-        [after],
+        epochs[:trained],
+        curves[:, :trained].mean(axis=0),
+        color="tab:blue",
+        lw=1.6,
+        label=f"mean of {len(rows)} seeds",
+    )
+    ax.plot(post_x, post.mean(axis=0), color="tab:blue", lw=1.6)
+    ax.plot(
+        [trained],
+        [afters.mean()],
         "o",
         color="crimson",
         label=f"frozen network right after a {step:g} K step",
     )
-    ax.axvline(trained + 0.5, color="crimson", ls="--", lw=0.8)
-    ax.set_xlabel("epoch (PhyLL training continues after the step)")
+    ax.axvline(trained, color="crimson", ls="--", lw=0.8)
+    ax.set_xlabel("epoch (PhyLL training continues on the drifted cavity after the step)")
     ax.set_ylabel("test accuracy (%)")
-    ax.set_ylim(max(0.0, min(after, float(mean.min())) - 10), 101)
+    ax.set_ylim(max(0.0, float(min(afters.min(), curves.min())) - 5), 101)
     ax.legend(fontsize=8, loc="lower left")
     with atomic_open(path, "wb") as fh:
         fig.savefig(fh, format="png", dpi=90, bbox_inches="tight")
