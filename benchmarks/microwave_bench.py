@@ -134,6 +134,24 @@ def accuracy_table(results: dict[str, dict[str, Any]]) -> str:
     )
 
 
+def code_version() -> str:
+    """``git describe``-like commit of the repository (``+dirty`` when phyll_core or the
+    plugin has uncommitted changes), or ``unknown``."""
+    import subprocess
+
+    def git(*args: str) -> str:
+        return subprocess.run(
+            ["git", *args], cwd=ROOT, capture_output=True, text=True, check=True
+        ).stdout.strip()
+
+    try:
+        commit = git("rev-parse", "--short", "HEAD")
+        dirty = git("status", "--porcelain", "--", "phyll_core", "plugins/microwave")
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return commit + ("+dirty" if dirty else "")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--samples", type=int, default=4096, help="probe samples (fast solvers)")
@@ -146,6 +164,8 @@ def main() -> None:
     args = parser.parse_args()
 
     from threadpoolctl import threadpool_limits
+
+    version = code_version()
 
     with threadpool_limits(limits=args.blas_threads, user_api="blas"):
         rows = [
@@ -170,6 +190,7 @@ def main() -> None:
                 accuracy("circles", None, args.circle_seeds),
             )
             body += "\n\n### Accuracy\n\n" + accuracy_table(results)
+            body += f"\n\nCode: repository at commit {version} when the runs started."
     write_section("microwave", "Microwave metasurface (`microwave`)", body)
     print("wrote the microwave section of docs/results.md")
 
