@@ -193,11 +193,14 @@ def evaluate(
     )
     print_table(
         "Per output",
-        ["output", "RMSE", "R^2"],
+        ["output", "RMSE", "R^2", "std"],
         [
-            [i, f"{e:.5f}", "constant" if r is None else f"{r:.4f}"]
-            for i, (e, r) in enumerate(
-                zip(result["rmse_per_output"], result["r2_per_output"], strict=True)
+            [i, f"{e:.5f}", "constant" if r is None else f"{r:.4f}", f"{sd:.4f}"]
+            for i, (e, r, sd) in enumerate(
+                zip(
+                    result["rmse_per_output"], result["r2_per_output"],
+                    result["std_per_output"], strict=True,
+                )
             )
         ],
     )

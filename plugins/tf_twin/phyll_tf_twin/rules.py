@@ -186,7 +186,7 @@ class _TwinRule(LearningRule):
         if self._grad_fn is None:
             tf = _tf.tensorflow()
 
-            @tf.function(reduce_retracing=True)
+            @tf.function(reduce_retracing=True, autograph=False)
             def grads(params: dict[str, Any], x: Any, y: Any, phys: Any) -> Any:
                 with tf.GradientTape() as tape:
                     tape.watch(params)

@@ -115,7 +115,9 @@ def _sha256(path: Path) -> str:
 
 def rmse_and_r2(pred: np.ndarray, target: np.ndarray) -> dict[str, Any]:
     """Overall RMSE, per-output RMSE and per-output R^2 = 1 - SSE/SST (``None`` for an output
-    that is constant in ``target``), plus the pooled R^2 and the outputs' standard deviation."""
+    that is constant in ``target``), plus the pooled R^2 and the standard deviation of all
+    outputs and of each output (an R^2 far below 0 on a near-silent output is noise against
+    noise, not a bad fit: read it with that output's standard deviation)."""
     err = pred - target
     sse = np.sum(err**2, axis=0)
     sst = np.sum((target - target.mean(axis=0)) ** 2, axis=0)
@@ -127,6 +129,7 @@ def rmse_and_r2(pred: np.ndarray, target: np.ndarray) -> dict[str, Any]:
         "output_std": float(target.std()),
         "rmse_per_output": [float(v) for v in np.sqrt(np.mean(err**2, axis=0))],
         "r2_per_output": r2,
+        "std_per_output": [float(v) for v in target.std(axis=0)],
         "rows": int(target.shape[0]),
     }
 
@@ -159,7 +162,9 @@ class Twin:
         if self._fn is None:
             tf = _tf.tensorflow()
             spec = tf.TensorSpec([None, self.input_dim], tf.float32)
-            self._fn = tf.function(lambda x: self.model(x, training=False), input_signature=[spec])
+            self._fn = tf.function(
+                lambda x: self.model(x, training=False), input_signature=[spec], autograph=False
+            )
         return self._fn
 
     def predict(self, x: np.ndarray) -> np.ndarray:
@@ -276,21 +281,26 @@ class _Trainer:
             self.tf, self.model, self.variables, self.optimizer, self.batch
         )
 
-        @tf.function(jit_compile=jit)
+        @tf.function(jit_compile=jit, autograph=False)
         def step(x: Any, y: Any) -> Any:
             with tf.GradientTape() as tape:
                 loss = tf.reduce_mean(tf.square(model(x, training=True) - y))
             optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables, strict=True))
             return loss
 
-        @tf.function
+        @tf.function(autograph=False)  # an explicit loop: no source-code conversion needed
         def epoch(x: Any, y: Any, order: Any) -> Any:
             n = tf.shape(order)[0]
-            total = tf.constant(0.0)
-            for i in tf.range((n + batch - 1) // batch):
+
+            def body(i: Any, total: Any) -> Any:
                 rows = order[i * batch : (i + 1) * batch]
                 size = tf.cast(tf.shape(rows)[0], tf.float32)
-                total += size * step(tf.gather(x, rows), tf.gather(y, rows))
+                return i + 1, total + size * step(tf.gather(x, rows), tf.gather(y, rows))
+
+            batches = (n + batch - 1) // batch
+            _, total = tf.while_loop(
+                lambda i, total: i < batches, body, (tf.constant(0), tf.constant(0.0))
+            )
             return total / tf.cast(n, tf.float32)
 
         return epoch
@@ -346,7 +356,7 @@ def fit_twin(
     y_train = tf.constant(y[train_idx], dtype=tf.float32)
     x_val = x[val_idx].astype(np.float32)
     y_val = y[val_idx].astype(np.float32)
-    predict = tf.function(lambda v: model(v, training=False))
+    predict = tf.function(lambda v: model(v, training=False), autograph=False)
     rng = np.random.default_rng([options.seed, 23])
     best, best_weights, stale, epochs_run = math.inf, None, 0, 0
     start = time.perf_counter()
