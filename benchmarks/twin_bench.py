@@ -192,9 +192,9 @@ RMSE on the window's own held-out 10 %.
 Every twin is {ratio.min():.1f} to {ratio.max():.1f} times worse, on average, on the rows
 measured at other times than on held-out rows of its own time window, although all rows come
 from the same cavity driven by the same kind of inputs: the cavity's response drifts during
-the measurement. The drift is not monotonic in time: rows {blocks[hardest]:,}-
-{blocks[hardest] + block - 1:,} are the ones the other windows' twins fit worst. See
-docs/twin.md for what this means for a twin.
+the measurement. The drift is not monotonic in time: the other windows' twins fit rows
+{blocks[hardest]:,}-{blocks[hardest] + block - 1:,} worst. See docs/twin.md for what this
+means for a twin.
 
 ![RMSE of each window's twin on every block](img/twin_drift.png)
 """
