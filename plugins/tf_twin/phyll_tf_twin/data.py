@@ -92,6 +92,10 @@ def load_pair_files(
         raise DatasetError(f"{inputs}: no rows")
     selected = parse_rows(rows, x.shape[0])
     files = [Path(inputs)] if outputs is None else [Path(inputs), Path(outputs)]
+    if outputs is None and not files[0].is_file() and files[0].suffix.lower() == ".csv":
+        from phyll_core.hardware.pairs import pair_paths
+
+        files = pair_paths(files[0])  # NAME.csv stands for NAME.inputs.csv + NAME.outputs.csv
     source = {
         "kind": "pairs",
         "files": [str(p.resolve()) for p in files],

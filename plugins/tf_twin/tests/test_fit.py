@@ -194,3 +194,16 @@ def test_rows_beyond_the_file_are_refused(cli, tmp_path: Path, pairs_csv) -> Non
 def test_pairs_objects_know_their_rows() -> None:
     p = Pairs(np.zeros((3, 2)), np.zeros((3, 1)), {"kind": "test"})
     assert p.rows == 3
+
+
+def test_fit_reads_the_csv_layout_of_phyll_record(cli, tmp_path: Path) -> None:
+    from phyll_core.hardware.pairs import save_pairs
+
+    pairs, _ = query_system(SYSTEM, SYSTEM_PARAMS, 200, seed=6)
+    save_pairs(tmp_path / "rec.csv", pairs.inputs, pairs.outputs)  # rec.inputs/outputs.csv
+    res = cli("twin", "fit", "--pairs-file", tmp_path / "rec.csv", "--out", tmp_path / "m",
+              "--hidden", "8", "--epochs", "2", "-q", "--json")
+    assert res.code == 0, res.err
+    source = res.json()["source"]
+    assert [Path(f).name for f in source["files"]] == ["rec.inputs.csv", "rec.outputs.csv"]
+    assert len(source["sha256"]) == 2 and source["rows"] == [0, 200]
