@@ -14,7 +14,6 @@ present), and writes the ``acoustic`` section of docs/results.md.
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
 from pathlib import Path
 from typing import Any
@@ -24,7 +23,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from results import write_section  # noqa: E402
+from results import accuracy_over_seeds, write_section  # noqa: E402
 
 DATA = ROOT / ".." / "shared" / "data"
 VOWELS = DATA / "vowels" / "hillenbrand_women_7vowels.csv"
@@ -80,25 +79,7 @@ def measured_scores() -> dict[str, float] | None:
 
 def accuracy(dataset: str, seeds: int) -> dict[str, Any]:
     """Train ``--system acoustic --blocks 2`` with every other option at its default."""
-    from phyll_core.engine import TrainConfig, train
-
-    runs = []
-    for seed in range(seeds):
-        summary = train(TrainConfig(system="acoustic", dataset=dataset, blocks=2, seed=seed))
-        runs.append(summary)
-        print(f"{dataset} seed {seed}: test {summary['test_accuracy']:.4f}", flush=True)
-    tests = [r["test_accuracy"] for r in runs]
-    return {
-        "dataset": dataset,
-        "seeds": seeds,
-        "test_mean": statistics.fmean(tests),
-        "test_std": statistics.pstdev(tests),
-        "test_min": min(tests),
-        "test_all": tests,
-        "train_mean": statistics.fmean(r["train_accuracy"] for r in runs),
-        "seconds_mean": statistics.fmean(r["seconds"] for r in runs),
-        "queries_mean": statistics.fmean(r["physical_queries"] for r in runs),
-    }
+    return accuracy_over_seeds("acoustic", dataset, seeds)
 
 
 def _name(dataset: str) -> str:

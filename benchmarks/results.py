@@ -13,6 +13,7 @@ import shlex
 import sys
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from phyll_core.io import atomic_write_text
 
@@ -53,3 +54,30 @@ def write_section(key: str, title: str, body: str) -> None:
     else:
         text = text.rstrip("\n") + "\n\n" + block + "\n"
     atomic_write_text(RESULTS, text)
+
+
+def accuracy_over_seeds(system: str, dataset: str, seeds: int, blocks: int = 2) -> dict[str, Any]:
+    """Train ``--system SYSTEM --dataset DATASET --blocks BLOCKS --seed S`` for S in
+    0..seeds-1 with every other option at the default of ``phyll train``; return the test
+    accuracy statistics plus mean train accuracy, seconds and physical queries per run."""
+    import statistics
+
+    from phyll_core.engine import TrainConfig, train
+
+    runs = []
+    for seed in range(seeds):
+        summary = train(TrainConfig(system=system, dataset=dataset, blocks=blocks, seed=seed))
+        runs.append(summary)
+        print(f"{dataset} seed {seed}: test {summary['test_accuracy']:.4f}", flush=True)
+    tests = [r["test_accuracy"] for r in runs]
+    return {
+        "dataset": dataset,
+        "seeds": seeds,
+        "test_mean": statistics.fmean(tests),
+        "test_std": statistics.pstdev(tests),
+        "test_min": min(tests),
+        "test_all": tests,
+        "train_mean": statistics.fmean(r["train_accuracy"] for r in runs),
+        "seconds_mean": statistics.fmean(r["seconds"] for r in runs),
+        "queries_mean": statistics.fmean(r["physical_queries"] for r in runs),
+    }
