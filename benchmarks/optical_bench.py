@@ -26,9 +26,9 @@ from results import write_section  # noqa: E402
 
 VOWELS = ROOT / ".." / "shared" / "data" / "vowels" / "hillenbrand_women_7vowels.csv"
 VARIANTS: dict[str, list[str]] = {
-    "defaults (phase, i.i.d. Gaussian T, |E|)": [],
+    "defaults (amplitude, i.i.d. Gaussian T, |E|)": [],
     "detection=intensity": ["detection=intensity"],
-    "encoding=amplitude": ["encoding=amplitude"],
+    "encoding=phase": ["encoding=phase"],
     "matrix=unitary": ["matrix=unitary"],
     "saturation=1 (absorber)": ["saturation=1"],
     "frame=64 (841 outputs)": ["frame=64"],

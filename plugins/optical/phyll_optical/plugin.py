@@ -25,7 +25,7 @@ PARAMS: tuple[Param, ...] = (
     ),
     Param("block", "int", 0, "SLM pixels per input block side (0: automatic)", low=0),
     Param("image_side", "int", 0, "picture side for image layouts (0: largest fitting)", low=0),
-    Param("encoding", "str", "phase", "SLM modulation", choices=("phase", "amplitude")),
+    Param("encoding", "str", "amplitude", "SLM modulation", choices=("amplitude", "phase")),
     Param(
         "phase_depth",
         "float",

@@ -2,9 +2,9 @@
 
 For a batch of inputs ``x`` in ``[0, 1]^dim`` (all operations batched, complex64):
 
-1. encode every component on the SLM, ``u = exp(i phase_depth x)`` (``phase``) or ``u = x``
-   (``amplitude``), and write it as a block of pixels on the ``frame x frame`` SLM
-   (:mod:`phyll_optical.layout`); dark pixels are 0;
+1. encode every component on the SLM, ``u = x`` (``amplitude``, the default) or
+   ``u = exp(i phase_depth x)`` (``phase``), and write it as a block of pixels on the
+   ``frame x frame`` SLM (:mod:`phyll_optical.layout`); dark pixels are 0;
 2. a lens takes the SLM field to its Fourier plane: ``F = FFT2(E_slm)`` (unitary
    normalisation, so energy is conserved);
 3. the input aperture keeps the ``m_in`` modes inside a disc (``a = F[input_mask]``); an
@@ -46,10 +46,10 @@ from phyll_optical.transmission import (
     phase_walk,
 )
 
-ENCODINGS = ("phase", "amplitude")
-CHUNK = 4096
-"""Rows simulated at once: bounds the memory of a large batch (32 MB per complex frame array
-at the default 32x32 frame) while keeping the FFTs and products large enough to be efficient."""
+ENCODINGS = ("amplitude", "phase")
+CHUNK_PIXELS = 4096 * 32 * 32
+"""Camera pixels simulated at once (4,096 rows of the default 32x32 frame, 32 MB per complex64
+array): bounds the memory of a large batch while keeping the FFTs and products large."""
 REFERENCE_BATCH = 64
 """Size of the fixed random input batch that sets the intensity and output scales."""
 
@@ -78,7 +78,7 @@ class OpticalSystem(PhysicalSystem):
     layout: str = "vector"
     block: int = 0
     image_side: int = 0
-    encoding: str = "phase"
+    encoding: str = "amplitude"
     phase_depth: float = float(np.pi)
     aperture: float = 0.375
     output_aperture: float = 0.0
@@ -193,8 +193,9 @@ class OpticalSystem(PhysicalSystem):
 
     def _forward(self, x: np.ndarray) -> np.ndarray:
         out = np.empty((x.shape[0], self.output_dim), dtype=np.float64)
-        for start in range(0, x.shape[0], CHUNK):
-            stop = start + CHUNK
+        rows = max(1, CHUNK_PIXELS // self.frame**2)
+        for start in range(0, x.shape[0], rows):
+            stop = start + rows
             reading = detect(self._camera_from_modes(self.aperture_modes(x[start:stop])),
                              self.detection)
             if self.noise > 0:

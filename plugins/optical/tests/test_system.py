@@ -18,11 +18,11 @@ X = RNG.uniform(size=(64, 20))
     "options",
     [
         {},
-        {"matrix": "unitary", "encoding": "amplitude", "detection": "intensity"},
+        {"matrix": "unitary", "encoding": "phase", "detection": "intensity"},
         {"noise": 0.05, "saturation": 2.0},
         {"inputs": 74, "layout": "side-by-side", "frame": 24},
     ],
-    ids=["defaults", "unitary-amplitude-intensity", "noise-absorber", "side-by-side"],
+    ids=["defaults", "unitary-phase-intensity", "noise-absorber", "side-by-side"],
 )
 def test_conformance(options: dict) -> None:
     check_system(lambda seed: OpticalSystem(seed=seed, **options))
@@ -32,7 +32,7 @@ def test_registered_through_the_entry_point_with_documented_defaults() -> None:
     system = build_system("optical")
     assert isinstance(system, OpticalSystem)
     assert (system.input_dim, system.output_dim) == (20, 225)
-    assert system.params["encoding"] == "phase" and system.params["detection"] == "amplitude"
+    assert system.params["encoding"] == "amplitude" and system.params["detection"] == "amplitude"
     assert system.status()["modes in / out"] == "113 / 113"
     y = system.forward(X)
     assert y.min() >= 0 and abs(y.mean() - 1) < 0.1  # normalised camera reading
@@ -71,16 +71,21 @@ def test_same_seed_same_system_other_seed_other_matrix() -> None:
     assert not np.allclose(a.forward(X), c.forward(X))
 
 
-def test_large_batches_are_simulated_in_chunks_with_the_same_numbers() -> None:
+def test_large_batches_are_simulated_in_chunks_with_the_same_numbers(monkeypatch) -> None:
+    import phyll_optical.system as module
+
     system = OpticalSystem()
-    x = np.random.default_rng(2).uniform(size=(4096 + 5, 20))
+    x = np.random.default_rng(2).uniform(size=(305, 20))
     whole = system.forward(x)
+    monkeypatch.setattr(module, "CHUNK_PIXELS", 100 * 32 * 32)  # 100 rows per chunk
+    chunked = system.forward(x)
+    assert np.allclose(chunked, whole, rtol=1e-5, atol=1e-6)
     assert np.allclose(whole[-5:], system.forward(x[-5:]), rtol=1e-5, atol=1e-6)
 
 
 # -- physics -----------------------------------------------------------------------------------
 def test_aperture_modes_are_the_fourier_plane_of_the_slm_frame() -> None:
-    system = OpticalSystem(frame=24, inputs=9)
+    system = OpticalSystem(frame=24, inputs=9, encoding="phase")
     x = RNG.uniform(size=(6, 9))
     frames = system.slm_frames(x)
     plane = system.fourier_plane(x)
@@ -124,7 +129,8 @@ def test_gaussian_matrix_conserves_energy_only_on_average() -> None:
 def test_camera_sees_fully_developed_speckle(matrix: str) -> None:
     """Intensity speckle is exponential (contrast 1), amplitude speckle Rayleigh (contrast
     sqrt(4/pi - 1) = 0.523): the two detections differ exactly as the physics says."""
-    field = OpticalSystem(matrix=matrix).camera_field(RNG.uniform(size=(200, 20)))
+    system = OpticalSystem(matrix=matrix, encoding="phase")
+    field = system.camera_field(RNG.uniform(size=(200, 20)))
     field = field.reshape(200, -1)
     for detection, expected in (("intensity", 1.0), ("amplitude", np.sqrt(4 / np.pi - 1))):
         reading = detect(field, detection)
@@ -134,7 +140,7 @@ def test_camera_sees_fully_developed_speckle(matrix: str) -> None:
 
 
 def test_amplitude_encoding_gives_a_field_linear_in_the_input() -> None:
-    system = OpticalSystem(encoding="amplitude")
+    system = OpticalSystem()  # amplitude encoding, no absorber
     a, b = RNG.uniform(0, 0.5, size=(2, 8, 20))
     fields = [system.camera_field(v) for v in (a, b, a + b)]
     assert np.allclose(fields[2], fields[0] + fields[1], atol=1e-5)
@@ -149,10 +155,10 @@ def test_phase_encoding_sees_relative_phases_modulo_two_pi() -> None:
     one = zero.copy()
     one[0, 3] = 1.0  # block 3 carries phase 0, then phase_depth
     for depth, same in ((2 * np.pi, True), (np.pi, False)):
-        system = OpticalSystem(phase_depth=depth)
+        system = OpticalSystem(encoding="phase", phase_depth=depth)
         assert np.allclose(system.forward(zero), system.forward(one), atol=1e-5) == same
     # a uniform phase is a global phase: the camera cannot see it
-    system = OpticalSystem()
+    system = OpticalSystem(encoding="phase")
     assert np.allclose(
         system.forward(np.zeros((1, 20))), system.forward(np.full((1, 20), 0.7)), atol=1e-5
     )
