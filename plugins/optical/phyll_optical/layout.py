@@ -103,9 +103,10 @@ class SlmLayout:
         size = block or max(1, int(FILL * frame) // max(rows, cols))
         height, width = rows * size, cols * size
         if height > frame or width > frame:
+            advice = "raise 'frame'" + (" or lower 'block'" if size > 1 else "")
             raise ParameterError(
                 f"a {rows}x{cols} grid of {size}-pixel blocks ({height}x{width} pixels) does not"
-                f" fit on a {frame}x{frame} SLM frame; raise 'frame' or lower 'block'"
+                f" fit on a {frame}x{frame} SLM frame; {advice}"
             )
         magnified = np.kron(cells, np.ones((size, size), dtype=np.int64))
         pixels = np.full((frame, frame), dim, dtype=np.int64)

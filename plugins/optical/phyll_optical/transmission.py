@@ -192,9 +192,9 @@ def load_transmission(path: str | Path) -> Transmission:
     ``m_out`` pixels set. Raises :class:`TransmissionMatrixError` naming the file and the
     problem (missing file or key, unreadable file, shapes that disagree, non-finite T).
     """
-    file = Path(path).expanduser()
     if not str(path):
         raise TransmissionMatrixError("no transmission-matrix file given (matrix_file=PATH)")
+    file = Path(path).expanduser()
     if not file.is_file():
         raise TransmissionMatrixError(f"{file}: no such transmission-matrix file")
     arrays = _read_arrays(file)
