@@ -23,7 +23,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from results import accuracy_over_seeds, write_section  # noqa: E402
+from results import accuracy_over_seeds, probe_variants, write_section  # noqa: E402
 
 DATA = ROOT / ".." / "shared" / "data"
 VOWELS = DATA / "vowels" / "hillenbrand_women_7vowels.csv"
@@ -39,24 +39,7 @@ VARIANTS: dict[str, list[str]] = {
 
 def throughput(samples: int, repeats: int) -> list[dict[str, Any]]:
     """Best-of-``repeats`` probe of every variant."""
-    from phyll_core.factory import build_system
-    from phyll_core.probe import probe
-
-    rows = []
-    for label, params in VARIANTS.items():
-        system = build_system("acoustic", params)
-        runs = [probe(system, samples=samples, seed=0) for _ in range(repeats)]
-        best = max(runs, key=lambda r: r.samples_per_second)
-        rows.append(
-            {
-                "variant": label,
-                "samples_per_second": best.samples_per_second,
-                "all_runs": [r.samples_per_second for r in runs],
-                "nonlinearity": best.nonlinearity,
-            }
-        )
-        print(f"{label}: {best.samples_per_second:,.0f} samples/s, nl {best.nonlinearity:.3f}")
-    return rows
+    return probe_variants("acoustic", VARIANTS, samples, repeats)
 
 
 def measured_scores() -> dict[str, float] | None:

@@ -21,7 +21,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from results import accuracy_over_seeds, write_section  # noqa: E402
+from results import accuracy_over_seeds, probe_variants, write_section  # noqa: E402
 
 VOWELS = ROOT / ".." / "shared" / "data" / "vowels" / "hillenbrand_women_7vowels.csv"
 VARIANTS: dict[str, list[str]] = {
@@ -36,26 +36,7 @@ VARIANTS: dict[str, list[str]] = {
 
 def throughput(samples: int, repeats: int) -> list[dict[str, Any]]:
     """Best-of-``repeats`` probe of every variant."""
-    from phyll_core.factory import build_system
-    from phyll_core.probe import probe
-
-    rows = []
-    for label, params in VARIANTS.items():
-        system = build_system("optical", params)
-        runs = [probe(system, samples=samples, seed=0) for _ in range(repeats)]
-        best = max(runs, key=lambda r: r.samples_per_second)
-        rows.append(
-            {
-                "variant": label,
-                "params": params,
-                "outputs": system.output_dim,
-                "samples_per_second": best.samples_per_second,
-                "all_runs": [r.samples_per_second for r in runs],
-                "nonlinearity": best.nonlinearity,
-            }
-        )
-        print(f"{label}: {best.samples_per_second:,.0f} samples/s, nl {best.nonlinearity:.3f}")
-    return rows
+    return probe_variants("optical", VARIANTS, samples, repeats)
 
 
 def _body(speed: list[dict[str, Any]], tasks: list[dict[str, Any]], samples: int) -> str:

@@ -81,3 +81,29 @@ def accuracy_over_seeds(system: str, dataset: str, seeds: int, blocks: int = 2) 
         "seconds_mean": statistics.fmean(r["seconds"] for r in runs),
         "queries_mean": statistics.fmean(r["physical_queries"] for r in runs),
     }
+
+
+def probe_variants(
+    system: str, variants: dict[str, list[str]], samples: int, repeats: int
+) -> list[dict[str, Any]]:
+    """Best-of-``repeats`` ``phyll probe SYSTEM --param ...`` of every labelled variant."""
+    from phyll_core.factory import build_system
+    from phyll_core.probe import probe
+
+    rows = []
+    for label, params in variants.items():
+        built = build_system(system, params)
+        runs = [probe(built, samples=samples, seed=0) for _ in range(repeats)]
+        best = max(runs, key=lambda r: r.samples_per_second)
+        rows.append(
+            {
+                "variant": label,
+                "params": params,
+                "outputs": built.output_dim,
+                "samples_per_second": best.samples_per_second,
+                "all_runs": [r.samples_per_second for r in runs],
+                "nonlinearity": best.nonlinearity,
+            }
+        )
+        print(f"{label}: {best.samples_per_second:,.0f} samples/s, nl {best.nonlinearity:.3f}")
+    return rows
