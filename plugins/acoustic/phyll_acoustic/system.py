@@ -269,7 +269,9 @@ class AcousticCavity(PhysicalSystem):
         mic = self._positions(self.microphone, "microphone", 1, rng)
         self.microphone_position = mic[0]
         c0 = speed_of_sound(self.temperature0)
-        k_max = MODE_MARGIN * 2 * np.pi * max(self.line_frequencies[-1], high) / c0
+        # the cut-off depends on the read band only (top >= high), not on the time grid, so the
+        # cavity is the same whatever the loudspeaker model or time_samples
+        k_max = MODE_MARGIN * 2 * np.pi * top * grid.base / c0
         if self.room.weyl_count(np.array(k_max)) > 2_000_000:
             raise ParameterError(
                 "the cavity has more than 2,000,000 modes below the highest read frequency;"
