@@ -72,6 +72,12 @@ def _circles(argument: str | None) -> Any:
     return load_circles()
 
 
+def _vowels(argument: str | None) -> Any:
+    from phyll_core.datasets import load_vowels
+
+    return load_vowels()
+
+
 def _csv(argument: str | None, label_column: str = "label") -> Any:
     from phyll_core.datasets import load_csv
 
@@ -94,6 +100,13 @@ def register_datasets(register: Callable[[DatasetSpec], None]) -> None:
             "circles",
             _circles,
             "Two noisy concentric circles (1,000 samples): not linearly separable.",
+        )
+    )
+    register(
+        DatasetSpec(
+            "vowels",
+            _vowels,
+            "Hillenbrand vowels (258 samples, 12 formants, 7 classes), shipped with phyll.",
         )
     )
     register(

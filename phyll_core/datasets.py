@@ -1,4 +1,5 @@
-"""Datasets: scikit-learn's bundled ones, user CSV/NPZ files, and the seeded split.
+"""Datasets: scikit-learn's bundled ones, the shipped vowels, user CSV/NPZ files, and the
+seeded split.
 
 A :class:`Dataset` holds float64 features ``x`` (n, d), integer labels ``y`` (n,) in
 ``0..C-1`` and the class names. :func:`split` makes the deterministic stratified train/test
@@ -126,6 +127,20 @@ def load_circles() -> Dataset:
 
     x, y = make_circles(n_samples=1000, noise=0.05, factor=0.5, random_state=0)
     return Dataset("circles", x.astype(np.float64), y.astype(np.int64), ("outer", "inner"))
+
+
+VOWELS_FILE = "hillenbrand_women_7vowels.csv"
+
+
+def load_vowels() -> Dataset:
+    """The built-in ``vowels``: 258 vowels of 48 adult female speakers, 7 classes
+    (``ae ah aw er ih iy uw``), 12 formant features in Hz (Hillenbrand et al. 1995; the subset
+    of the PhyLL experiments, MIT licence: ``phyll_core/data/LICENSE-vowels.txt``)."""
+    from importlib.resources import as_file, files
+
+    with as_file(files("phyll_core") / "data" / VOWELS_FILE) as path:
+        data = load_csv(str(path))
+    return Dataset("vowels", data.x, data.y, data.class_names)
 
 
 def labels_to_ints(labels: list[str] | np.ndarray) -> tuple[np.ndarray, tuple[str, ...]]:
