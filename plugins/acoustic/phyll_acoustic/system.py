@@ -40,6 +40,7 @@ from phyll_acoustic.cavity import (
     speed_of_sound,
     transfer,
 )
+from phyll_acoustic.noise import add_complex_noise
 from phyll_acoustic.signals import (
     Nonlinearity,
     line_readout,
@@ -366,9 +367,7 @@ class AcousticCavity(PhysicalSystem):
             stop = min(start + CHUNK, x.shape[0])
             y = g(xf[start:stop] @ self._drive) @ self._mix  # (n, 2B): real | imag
             if self.noise > 0:
-                y += self._noise_rng.standard_normal(y.shape, dtype=np.float32) * np.float32(
-                    self.noise / math.sqrt(2.0)
-                )
+                add_complex_noise(y, self.noise, self._noise_rng)
             np.hypot(y[:, :b], y[:, b:], out=out[start:stop])
         return out
 
