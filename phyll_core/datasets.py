@@ -90,11 +90,9 @@ def split(data: Dataset, seed: int = 0, test_fraction: float = 0.2) -> Split:
             f"dataset '{data.name}' is too small for a stratified split with test fraction"
             f" {test_fraction}: class sizes {counts.tolist()}"
         )
-    from sklearn.model_selection import train_test_split
+    from phyll_core.stratify import stratified_indices  # same rows as sklearn's, no sklearn
 
-    idx = np.arange(data.y.size)
-    tr, te = train_test_split(idx, test_size=test_fraction, random_state=seed, stratify=data.y)
-    tr, te = np.sort(tr), np.sort(te)
+    tr, te = stratified_indices(data.y, test_fraction, seed)
     mean = data.x[tr].mean(axis=0)
     scale = data.x[tr].std(axis=0)
     scale[scale < 1e-12] = 1.0
@@ -122,10 +120,11 @@ def load_sklearn(name: str) -> Dataset:
 
 
 def load_circles() -> Dataset:
-    """scikit-learn's ``make_circles`` (1,000 samples, noise 0.05, factor 0.5, seed 0)."""
-    from sklearn.datasets import make_circles
+    """scikit-learn's ``make_circles`` (1,000 samples, noise 0.05, factor 0.5, seed 0), made
+    by :func:`phyll_core.circles.make_circles` (the same arrays, without scikit-learn)."""
+    from phyll_core.circles import make_circles
 
-    x, y = make_circles(n_samples=1000, noise=0.05, factor=0.5, random_state=0)
+    x, y = make_circles(1000, noise=0.05, factor=0.5, seed=0)
     return Dataset("circles", x.astype(np.float64), y.astype(np.int64), ("outer", "inner"))
 
 

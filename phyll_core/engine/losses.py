@@ -17,7 +17,6 @@ import abc
 from typing import Any
 
 import numpy as np
-from scipy.special import expit
 
 _EPS = 1e-12
 
@@ -25,6 +24,13 @@ _EPS = 1e-12
 def softplus(x: np.ndarray) -> np.ndarray:
     """Numerically stable ``log(1 + exp(x))``."""
     return np.logaddexp(0.0, x)
+
+
+def expit(x: np.ndarray) -> np.ndarray:
+    """Numerically stable logistic ``1 / (1 + exp(-x))``, in the dtype of ``x`` (NumPy only,
+    like ``scipy.special.expit``, whose import would cost start-up time)."""
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1.0, e) / (1.0 + e)
 
 
 class Goodness(abc.ABC):

@@ -5,12 +5,35 @@ Public API: :class:`MicrowaveCavity` (the ``microwave`` system), the geometry
 (:class:`Geometry`, :func:`default_geometry`, :func:`drift`), the physics
 (:class:`DipoleModel` and the solvers :class:`WoodburySolver`, :class:`SchurSolver`,
 :class:`DenseSolver`) and the input encoding (:func:`to_bits`).
+
+The names are imported on first use (PEP 562), so that phyll's plugin loader, which imports
+:mod:`phyll_microwave.plugin` for ``phyll --help``, does not pull in SciPy's special functions.
 """
 
-from phyll_microwave.encoding import from_bits, levels, to_bits
-from phyll_microwave.geometry import Geometry, default_geometry, drift
-from phyll_microwave.solvers import DenseSolver, DipoleModel, SchurSolver, WoodburySolver
-from phyll_microwave.system import MicrowaveCavity
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from phyll_microwave.encoding import from_bits, levels, to_bits
+    from phyll_microwave.geometry import Geometry, default_geometry, drift
+    from phyll_microwave.solvers import DenseSolver, DipoleModel, SchurSolver, WoodburySolver
+    from phyll_microwave.system import MicrowaveCavity
+
+_HOMES = {
+    "from_bits": "encoding",
+    "levels": "encoding",
+    "to_bits": "encoding",
+    "Geometry": "geometry",
+    "default_geometry": "geometry",
+    "drift": "geometry",
+    "DenseSolver": "solvers",
+    "DipoleModel": "solvers",
+    "SchurSolver": "solvers",
+    "WoodburySolver": "solvers",
+    "MicrowaveCavity": "system",
+}
 
 __all__ = [
     "DenseSolver",
@@ -25,3 +48,16 @@ __all__ = [
     "levels",
     "to_bits",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module 'phyll_microwave' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"phyll_microwave.{home}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -4,19 +4,43 @@ The public API: :class:`OpticalSystem` (the physical system ``optical``), the tr
 matrix helpers (:class:`Transmission`, :func:`load_transmission`, :func:`save_transmission`,
 :func:`phase_walk`, :class:`TransmissionMatrixError`), the SLM layout (:class:`SlmLayout`) and
 the camera (:func:`detect`, :func:`average_pool`).
+
+The names are imported on first use (PEP 562), so that phyll's plugin loader, which imports
+:mod:`phyll_optical.plugin` for ``phyll --help``, does not pull in the simulator and SciPy.
 """
 
-from phyll_optical.camera import average_pool, detect, pooled_side
-from phyll_optical.layout import SlmLayout, cell_grid
-from phyll_optical.system import OpticalSystem
-from phyll_optical.transmission import (
-    Transmission,
-    TransmissionMatrixError,
-    circular_mask,
-    load_transmission,
-    phase_walk,
-    save_transmission,
-)
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from phyll_optical.camera import average_pool, detect, pooled_side
+    from phyll_optical.layout import SlmLayout, cell_grid
+    from phyll_optical.system import OpticalSystem
+    from phyll_optical.transmission import (
+        Transmission,
+        TransmissionMatrixError,
+        circular_mask,
+        load_transmission,
+        phase_walk,
+        save_transmission,
+    )
+
+_HOMES = {
+    "average_pool": "camera",
+    "detect": "camera",
+    "pooled_side": "camera",
+    "SlmLayout": "layout",
+    "cell_grid": "layout",
+    "OpticalSystem": "system",
+    "Transmission": "transmission",
+    "TransmissionMatrixError": "transmission",
+    "circular_mask": "transmission",
+    "load_transmission": "transmission",
+    "phase_walk": "transmission",
+    "save_transmission": "transmission",
+}
 
 __all__ = [
     "OpticalSystem",
@@ -32,3 +56,16 @@ __all__ = [
     "pooled_side",
     "save_transmission",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module 'phyll_optical' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"phyll_optical.{home}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
