@@ -29,17 +29,34 @@ PAIRS_FILE = typer.Option(
     help="One file holding both: FILE.npz (arrays inputs, outputs), NAME.csv (NAME.inputs.csv +"
     " NAME.outputs.csv) or a .jsonl log, as written by `phyll record`.",
 )
+PAIRS_SOURCE = typer.Option(
+    None, "--pairs-source", metavar="NAME",
+    help="Pairs shipped with the plugin: acoustic-cavity (8,000 measured pairs of the published"
+    " acoustic cavity).",
+)
 ROWS = typer.Option(
     None, "--rows", metavar="START:STOP", help="Use only these rows of the files, e.g. 0:7000."
 )
 JSON = typer.Option(False, "--json", help="Print JSON only (progress stays on stderr).")
 
 
-def _pairs(pairs: tuple[Path, Path] | None, pairs_file: Path | None, rows: str | None) -> Any:
+def _pairs(
+    pairs: tuple[Path, Path] | None,
+    pairs_file: Path | None,
+    rows: str | None,
+    pairs_source: str | None = None,
+) -> Any:
     from phyll_tf_twin.data import load_pair_files
 
-    if pairs is not None and pairs_file is not None:
-        raise PhyllError("give either --pairs INPUTS OUTPUTS or --pairs-file FILE, not both")
+    given = [pairs is not None, pairs_file is not None, pairs_source is not None]
+    if sum(given) > 1:
+        raise PhyllError(
+            "give one of --pairs INPUTS OUTPUTS, --pairs-file FILE or --pairs-source NAME"
+        )
+    if pairs_source is not None:
+        from phyll_tf_twin.builtin_pairs import load_builtin_pairs
+
+        return load_builtin_pairs(pairs_source, rows)
     if pairs is not None:
         return load_pair_files(pairs[0], pairs[1], rows)
     if pairs_file is not None:
@@ -66,6 +83,7 @@ def fit(
     out: Path = typer.Option(..., "--out", "-o", help="Model file to write (MODEL.keras)."),
     pairs: tuple[Path, Path] | None = PAIRS,
     pairs_file: Path | None = PAIRS_FILE,
+    pairs_source: str | None = PAIRS_SOURCE,
     rows: str | None = ROWS,
     system: str | None = typer.Option(
         None, "--system", "-s", help="Fit to this installed system instead of files."
@@ -108,11 +126,12 @@ def fit(
         hidden=hidden, epochs=epochs, batch_size=batch_size, lr=lr, validation=validation,
         patience=patience, seed=seed,
     )
-    if (pairs is None and pairs_file is None) == (system is None):
+    if (pairs is None and pairs_file is None and pairs_source is None) == (system is None):
         raise PhyllError(
-            "give the data: --pairs INPUTS OUTPUTS, --pairs-file FILE, or --system NAME --samples N"
+            "give the data: --pairs INPUTS OUTPUTS, --pairs-file FILE, --pairs-source NAME, or"
+            " --system NAME --samples N"
         )
-    data = _pairs(pairs, pairs_file, rows)
+    data = _pairs(pairs, pairs_file, rows, pairs_source)
     if data is None:
         assert system is not None
         data, dom = query_system(system, param, samples, seed)
@@ -164,6 +183,7 @@ def evaluate(
     model: Path = typer.Argument(..., help="Twin model file (MODEL.keras)."),
     pairs: tuple[Path, Path] | None = PAIRS,
     pairs_file: Path | None = PAIRS_FILE,
+    pairs_source: str | None = PAIRS_SOURCE,
     rows: str | None = ROWS,
     json: bool = JSON,
 ) -> None:
@@ -171,10 +191,11 @@ def evaluate(
     from phyll_core.cli.output import print_json, print_table
     from phyll_tf_twin.twin import Twin
 
-    data = _pairs(pairs, pairs_file, rows)
+    data = _pairs(pairs, pairs_file, rows, pairs_source)
     if data is None:
         raise PhyllError(
-            "give the pairs to evaluate on: --pairs INPUTS OUTPUTS or --pairs-file FILE"
+            "give the pairs to evaluate on: --pairs INPUTS OUTPUTS, --pairs-file FILE or"
+            " --pairs-source NAME"
         )
     twin = Twin.load(model)
     result = {"model": str(model), **twin.evaluate(data)}
