@@ -12,7 +12,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from phyll_tf_twin.builtin_pairs import (
     SOURCES,
     decode_decimal,
@@ -29,8 +28,8 @@ def test_shipped_pairs_have_the_documented_shape_and_range() -> None:
     assert pairs.inputs.shape == (8000, 20) and pairs.outputs.shape == (8000, 20)
     assert pairs.inputs.dtype == np.float64 and pairs.outputs.dtype == np.float64
     assert not pairs.inputs[0].any()  # row 0 is the all-zero drive
-    assert 0.0 <= pairs.inputs.min() and pairs.inputs.max() < 1.0
-    assert 0.0 <= pairs.outputs.min() and 1.5 < pairs.outputs.max() < 2.5
+    assert pairs.inputs.min() >= 0.0 and pairs.inputs.max() < 1.0
+    assert pairs.outputs.min() >= 0.0 and 1.5 < pairs.outputs.max() < 2.5
     assert pairs.source["kind"] == "builtin-pairs" and pairs.source["total_rows"] == 8000
 
 
