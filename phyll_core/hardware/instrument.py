@@ -13,225 +13,66 @@ A hardware author subclasses :class:`InstrumentSystem` and writes only the devic
   rows per call (apply, trigger and acquire of a whole chunk; it then settles by itself).
 
 Everything that is the same for every instrument lives here: open/close and a context manager,
-an exclusive cross-process lock per device address, settle time, a timeout on every device call,
-retries with exponential backoff on transient errors (then one clear
-:class:`~phyll_core.hardware.errors.DeviceFailedError`), ``repeats`` averaging with the spread in
-the metadata, safety bounds on setpoints (checked for the whole batch before anything reaches
-the device), periodic reference measurements with a drift estimate, metadata for every
-measurement, and a crash-safe measurement log reusable as twin training pairs.
+exclusive cross-process locks on the device (its normalised address, see ``lock_key``, and the
+identity it reports, see :meth:`InstrumentSystem.claim_identity`), settle time, a timeout on
+every device call, retries with exponential backoff on transient errors (then one clear
+:class:`~phyll_core.hardware.errors.DeviceFailedError`, a
+:class:`~phyll_core.hardware.errors.DeviceOutageError` when the device stopped answering),
+``repeats`` averaging with the spread in the metadata, safety bounds on setpoints (checked for
+the whole batch before anything reaches the device) and output bounds on replies
+(:mod:`phyll_core.hardware.bounds`), periodic reference measurements with a drift estimate,
+metadata for every measurement (:mod:`phyll_core.hardware.meta`), and a crash-safe measurement
+log reusable as twin training pairs.
 
 Timeouts: every device call runs under ``timeout`` seconds. By default the transport enforces
-it (the subclass passes ``self.timeout`` to its driver in ``_connect``, as the VISA transport
-does) and a call that returns late counts as timed out. With ``hard_timeout=True`` every call runs
-on a worker thread and is abandoned at its deadline even if the driver hangs (about 0.1 ms more
-per call).
+it: the subclass passes ``self.timeout`` to its driver in ``_connect`` and bounds every read by
+:meth:`InstrumentSystem.call_time_left` (the VISA transport does both), and a call that returns
+late counts as timed out. With ``hard_timeout=True`` every call runs on a worker thread
+(:mod:`phyll_core.hardware.worker`) and is abandoned at its deadline even if the driver hangs
+(about 0.1 ms more per call).
 """
 
 from __future__ import annotations
 
 import abc
 import contextlib
-import math
-import os
-import queue
-import socket
-import threading
 import time
-from collections.abc import Callable
 from typing import Any, ClassVar
 
 import attrs
 import numpy as np
 
 from phyll_core.errors import HardwareError
+from phyll_core.hardware.bounds import check_outputs, check_setpoints
+from phyll_core.hardware.calls import DeviceCalls
 from phyll_core.hardware.errors import (
     DeviceFailedError,
     DeviceTimeoutError,
     MalformedReplyError,
-    SetpointOutOfBoundsError,
 )
-from phyll_core.hardware.lock import DeviceLock
+from phyll_core.hardware.lock import DeviceLock, identity_key
 from phyll_core.hardware.log import JsonlAppender
-from phyll_core.params import Param
+from phyll_core.hardware.meta import (
+    ChunkMeta,
+    MeasurementMeta,
+    RuntimeState,
+    relative_change,
+    session_record,
+)
+from phyll_core.hardware.options import (
+    OUTPUT_LIMIT,
+    non_negative,
+    optional_array,
+    optional_path,
+    positive,
+)
 from phyll_core.system import PhysicalSystem
 
 REFERENCE_SEED = 20231117  # seed of the default reference input (any fixed value would do)
 
 
-@attrs.frozen
-class MeasurementMeta:
-    """Metadata of one measured row.
-
-    ``index`` counts rows measured since the system was built (references included);
-    ``timestamp`` is the Unix time at the start; ``duration`` the seconds spent on it (settle,
-    repeats and retries included; for a batched device call, the call's time divided by its
-    rows); ``retries`` the retries it needed; ``spread`` / ``spread_max`` the mean / max over
-    output components of the standard deviation across the ``repeats`` acquisitions (0 with one
-    repeat); ``reference`` marks a reference measurement; ``drift`` is the latest drift estimate
-    when the row was done (None without reference measurements).
-    """
-
-    index: int
-    timestamp: float
-    duration: float
-    repeats: int
-    retries: int
-    spread: float
-    spread_max: float
-    reference: bool = False
-    drift: float | None = None
-
-    def as_dict(self) -> dict[str, Any]:
-        return attrs.asdict(self)
-
-
-class _Worker:
-    """One daemon thread running device calls, so that a call can be abandoned at a deadline."""
-
-    def __init__(self) -> None:
-        self._jobs: queue.SimpleQueue[Any] = queue.SimpleQueue()
-        self._thread = threading.Thread(
-            target=_worker_loop, args=(self._jobs,), name="phyll-device-call", daemon=True
-        )
-        self._thread.start()
-
-    def run(self, fn: Callable[..., Any], args: tuple[Any, ...], timeout: float) -> Any:
-        """Run ``fn(*args)`` on the worker; raise DeviceTimeoutError after ``timeout`` s."""
-        done = threading.Event()
-        box: list[Any] = []
-        self._jobs.put((fn, args, done, box))
-        if not done.wait(timeout):
-            raise DeviceTimeoutError(f"no answer within the timeout of {timeout:g} s")
-        ok, value = box[0]
-        if ok:
-            return value
-        raise value
-
-    def stop(self) -> None:
-        self._jobs.put(None)
-
-
-def _worker_loop(jobs: queue.SimpleQueue[Any]) -> None:
-    while True:
-        job = jobs.get()
-        if job is None:
-            return
-        fn, args, done, box = job
-        try:
-            box.append((True, fn(*args)))
-        except BaseException as exc:  # handed to the caller
-            box.append((False, exc))
-        finally:
-            done.set()
-        del fn, args, done, box, job  # drop references to the caller's objects
-
-
-class _Chunk:
-    """Metadata of one measured chunk of rows, kept as plain values in the measurement loop."""
-
-    __slots__ = (
-        "drift", "duration", "first", "reference", "repeats", "retries", "rows", "spread",
-        "timestamp",
-    )
-
-    def __init__(
-        self,
-        first: int,
-        rows: int,
-        timestamp: float,
-        duration: float,
-        repeats: int,
-        retries: int,
-        spread: np.ndarray | None,
-        reference: bool,
-        drift: float | None,
-    ) -> None:
-        self.first, self.rows, self.timestamp, self.duration = first, rows, timestamp, duration
-        self.repeats, self.retries, self.spread = repeats, retries, spread
-        self.reference, self.drift = reference, drift
-
-    def dicts(self) -> list[dict[str, Any]]:
-        """One metadata dict per row (the fields of MeasurementMeta)."""
-        if self.spread is None:
-            means = maxes = [0.0] * self.rows
-        else:
-            means, maxes = self.spread.mean(axis=1).tolist(), self.spread.max(axis=1).tolist()
-        return [
-            {
-                "index": self.first + i,
-                "timestamp": self.timestamp,
-                "duration": self.duration,
-                "repeats": self.repeats,
-                "retries": self.retries,
-                "spread": means[i],
-                "spread_max": maxes[i],
-                "reference": self.reference,
-                "drift": self.drift,
-            }
-            for i in range(self.rows)
-        ]
-
-    def expand(self) -> list[MeasurementMeta]:
-        """One MeasurementMeta per row."""
-        return [MeasurementMeta(**d) for d in self.dicts()]
-
-
-class _Runtime:
-    """Mutable per-instrument runtime state (a plain slotted object: assigning its attributes
-    in the measurement loop costs nothing, unlike validated attrs fields)."""
-
-    __slots__ = (
-        "connected",
-        "drift",
-        "index",
-        "last_chunks",
-        "last_metadata",
-        "measured",
-        "reference_first",
-        "references",
-        "retries_total",
-        "since_reference",
-        "step",
-        "transient",
-        "worker",
-    )
-
-    def __init__(self) -> None:
-        self.connected = False
-        self.step = ""
-        self.transient: tuple[type[BaseException], ...] | None = None
-        self.worker: _Worker | None = None
-        self.index = 0  # rows measured since construction, references included
-        self.measured = 0  # rows measured for queries
-        self.retries_total = 0
-        self.since_reference = 0
-        self.references = 0
-        self.reference_first: np.ndarray | None = None
-        self.drift: float | None = None
-        self.last_chunks: list[_Chunk] = []
-        self.last_metadata: tuple[MeasurementMeta, ...] | None = ()
-
-
-def _positive(instance: Any, attribute: Any, value: float) -> None:
-    if not (isinstance(value, int | float) and math.isfinite(value) and value > 0):
-        raise ValueError(f"{attribute.name} must be a finite number > 0, got {value!r}")
-
-
-def _non_negative(instance: Any, attribute: Any, value: float) -> None:
-    if not (isinstance(value, int | float) and math.isfinite(value) and value >= 0):
-        raise ValueError(f"{attribute.name} must be a finite number >= 0, got {value!r}")
-
-
-def _optional_path(value: Any) -> str | None:
-    return None if value is None or str(value) == "" else os.fspath(value)
-
-
-def _optional_array(value: Any) -> np.ndarray | None:
-    return None if value is None else np.array(value, dtype=np.float64).reshape(-1)
-
-
 @attrs.define(kw_only=True, eq=False)
-class InstrumentSystem(PhysicalSystem):
+class InstrumentSystem(PhysicalSystem, DeviceCalls):
     """A PhysicalSystem backed by an instrument at ``address`` (see the module docstring).
 
     Runtime options (all keyword-only):
@@ -244,32 +85,35 @@ class InstrumentSystem(PhysicalSystem):
     ``reference_input`` the fixed probe row (default: a seeded random row of the domain);
     ``log_path`` append every measurement to this JSON-lines log (None: no log);
     ``log_fsync_interval`` seconds between fsyncs of the log (0: after every record);
-    ``lock_dir`` folder of the lock files (default ``$PHYLL_LOCK_DIR`` or ``<tmp>/phyll-locks``);
+    ``lock_dir`` folder of the lock files (default: ``$PHYLL_LOCK_DIR`` or a per-user folder,
+    see :func:`~phyll_core.hardware.lock.default_lock_dir`);
     ``hard_timeout`` run device calls on a worker thread abandoned at the deadline.
 
     Subclasses declare ``transient_errors`` (exception types worth a retry; timeouts and
-    :class:`MalformedReplyError` always are), ``setpoint_bounds`` and ``max_batch``.
+    :class:`MalformedReplyError` always are), ``setpoint_bounds``, ``output_bounds`` and
+    ``max_batch``.
     """
 
     transient_errors: ClassVar[tuple[type[BaseException], ...]] = ()
 
     address: str = attrs.field(validator=attrs.validators.instance_of(str))
-    timeout: float = attrs.field(default=5.0, validator=_positive)
-    settle: float = attrs.field(default=0.0, validator=_non_negative)
+    timeout: float = attrs.field(default=5.0, validator=positive)
+    settle: float = attrs.field(default=0.0, validator=non_negative)
     retries: int = attrs.field(default=3, validator=attrs.validators.ge(0))
-    backoff: float = attrs.field(default=0.05, validator=_non_negative)
-    backoff_max: float = attrs.field(default=2.0, validator=_non_negative)
+    backoff: float = attrs.field(default=0.05, validator=non_negative)
+    backoff_max: float = attrs.field(default=2.0, validator=non_negative)
     repeats: int = attrs.field(default=1, validator=attrs.validators.ge(1))
     reference_every: int = attrs.field(default=0, validator=attrs.validators.ge(0))
-    reference_input: np.ndarray | None = attrs.field(default=None, converter=_optional_array)
-    log_path: str | None = attrs.field(default=None, converter=_optional_path)
-    log_fsync_interval: float = attrs.field(default=1.0, validator=_non_negative)
-    lock_dir: str | None = attrs.field(default=None, converter=_optional_path)
+    reference_input: np.ndarray | None = attrs.field(default=None, converter=optional_array)
+    log_path: str | None = attrs.field(default=None, converter=optional_path)
+    log_fsync_interval: float = attrs.field(default=1.0, validator=non_negative)
+    lock_dir: str | None = attrs.field(default=None, converter=optional_path)
     hard_timeout: bool = False
 
     _lock: DeviceLock | None = attrs.field(default=None, init=False, repr=False)
+    _id_lock: DeviceLock | None = attrs.field(default=None, init=False, repr=False)
     _log: JsonlAppender | None = attrs.field(default=None, init=False, repr=False)
-    _rt: _Runtime = attrs.field(factory=_Runtime, init=False, repr=False)
+    _rt: RuntimeState = attrs.field(factory=RuntimeState, init=False, repr=False)
 
     # -- what a hardware author implements ---------------------------------------------------
     @abc.abstractmethod
@@ -312,6 +156,12 @@ class InstrumentSystem(PhysicalSystem):
         A setpoint outside them is refused before anything is sent to the device."""
         return None
 
+    @property
+    def output_bounds(self) -> tuple[Any, Any]:
+        """Bounds ``(low, high)`` on decoded outputs (scalars or per-output arrays); default
+        ``|v| <= 1e12``. An output outside them, or not finite, is a malformed reply (retried)."""
+        return (-OUTPUT_LIMIT, OUTPUT_LIMIT)
+
     def transient_error_types(self) -> tuple[type[BaseException], ...]:
         """Exception types that are retried: ``transient_errors`` plus timeouts and malformed
         replies. Override to add types that can only be imported lazily."""
@@ -319,8 +169,34 @@ class InstrumentSystem(PhysicalSystem):
 
     @property
     def lock_key(self) -> str:
-        """The string the device lock is keyed on (default: ``address``)."""
-        return self.address
+        """The string the device lock is keyed on: one key per device, whatever the spelling of
+        its address (default: ``address`` stripped; the VISA transport resolves host names and
+        normalises the resource string)."""
+        return self.address.strip()
+
+    # -- what a device step may call ---------------------------------------------------------
+    def claim_identity(self, identity: str) -> None:
+        """Lock the device also by the identity it reports (e.g. its ``*IDN?`` answer: maker,
+        model, serial number), so that one instrument reached through two addresses still has
+        one owner. Call it from ``_connect`` right after reading the identity and before any
+        command that changes the device's state: a refused process then changed nothing.
+        Raises DeviceBusyError when another process holds that identity, HardwareError when a
+        reconnect finds a different identity than the first connect (another instrument now
+        answers at the address)."""
+        key = identity_key(identity)
+        if not key:
+            return
+        held = self._id_lock
+        if held is not None:
+            if held.address != key:
+                raise HardwareError(
+                    f"device at {self.address} now identifies as {identity.strip()!r}, not as"
+                    f" {held.label!r} when it was opened: another instrument answers there"
+                )
+            return
+        lock = DeviceLock(key, self.lock_dir, label=identity.strip())
+        lock.acquire()
+        self._id_lock = lock
 
     # -- lifecycle ---------------------------------------------------------------------------
     @property
@@ -331,7 +207,8 @@ class InstrumentSystem(PhysicalSystem):
     def open(self) -> InstrumentSystem:
         """Lock the device address, open the log, connect (with retries) and take the first
         reference measurement. Idempotent; the first query opens the system automatically.
-        Raises DeviceBusyError when another process holds the device."""
+        Raises DeviceBusyError when another process holds the device (its address or, once
+        connected, its identity)."""
         if self._lock is not None:
             return self
         lock = DeviceLock(self.lock_key, self.lock_dir)
@@ -361,9 +238,11 @@ class InstrumentSystem(PhysicalSystem):
         if log is not None:
             with contextlib.suppress(OSError):
                 log.close()
-        lock, self._lock = self._lock, None
-        if lock is not None:
-            lock.release()
+        for name in ("_id_lock", "_lock"):
+            lock = getattr(self, name)
+            setattr(self, name, None)
+            if lock is not None:
+                lock.release()
 
     def __enter__(self) -> InstrumentSystem:
         return self.open()
@@ -404,7 +283,7 @@ class InstrumentSystem(PhysicalSystem):
     def _forward(self, x: np.ndarray) -> np.ndarray:
         setpoints = self._setpoints(x)  # refuse out-of-bounds batches before connecting
         self.open()
-        chunks: list[_Chunk] = []
+        chunks: list[ChunkMeta] = []
         outputs = np.empty((x.shape[0], self.output_dim))
         chunk = max(1, self.max_batch)
         start = 0
@@ -415,7 +294,11 @@ class InstrumentSystem(PhysicalSystem):
             if self.reference_every:
                 stop = min(stop, start + self.reference_every - self._rt.since_reference)
             stop = min(stop, x.shape[0])
-            y, chunk_meta = self._measure_rows(x[start:stop], setpoints[start:stop], False)
+            try:
+                y, chunk_meta = self._measure_rows(x[start:stop], setpoints[start:stop], False)
+            except DeviceFailedError as exc:  # hand over the rows measured so far
+                exc.completed, exc.partial_outputs = start, outputs[:start].copy()
+                raise
             outputs[start:stop] = y
             chunks.append(chunk_meta)
             self._rt.since_reference += stop - start
@@ -432,30 +315,12 @@ class InstrumentSystem(PhysicalSystem):
                 f"system '{self.name}': _encode returned shape {sp.shape}; expected"
                 f" ({x.shape[0]}, n_setpoints)"
             )
-        bounds = self.setpoint_bounds
-        bad = ~np.isfinite(sp)
-        low = high = None
-        if bounds is not None:
-            low = np.broadcast_to(np.asarray(bounds[0], dtype=np.float64), sp.shape[1:])
-            high = np.broadcast_to(np.asarray(bounds[1], dtype=np.float64), sp.shape[1:])
-            bad |= (sp < low) | (sp > high)
-        if bad.any():
-            row, col = (int(i) for i in np.argwhere(bad)[0])
-            where = (
-                f"outside the safety bounds [{low[col]:g}, {high[col]:g}]"
-                if low is not None and high is not None
-                else "not finite"
-            )
-            raise SetpointOutOfBoundsError(
-                f"system '{self.name}' at {self.address}: setpoint {col} of row {row} is"
-                f" {sp[row, col]:g}, {where} ({int(bad.sum())} setpoints refused); nothing was"
-                " sent to the device"
-            )
+        check_setpoints(sp, self.setpoint_bounds, f"system '{self.name}' at {self.address}")
         return sp
 
     def _measure_rows(
         self, x: np.ndarray, setpoints: np.ndarray, reference: bool
-    ) -> tuple[np.ndarray, _Chunk]:
+    ) -> tuple[np.ndarray, ChunkMeta]:
         """Measure a chunk (one row, or up to ``max_batch`` rows on a batching device) with
         retries, average the repeats, log every row; return the outputs and the chunk's
         metadata (expanded to MeasurementMeta objects only when asked for)."""
@@ -463,7 +328,7 @@ class InstrumentSystem(PhysicalSystem):
         started = time.perf_counter()
         (mean, spread), retries = self._run_with_retries(lambda: self._acquire_rows(setpoints))
         n = x.shape[0]
-        chunk = _Chunk(
+        chunk = ChunkMeta(
             self._rt.index, n, timestamp, (time.perf_counter() - started) / n, self.repeats,
             retries, spread, reference, self._rt.drift,
         )
@@ -499,8 +364,7 @@ class InstrumentSystem(PhysicalSystem):
                 f"system '{self.name}': _decode returned shape {decoded.shape}; expected"
                 f" ({reps * n}, {self.output_dim})"
             )
-        if not np.isfinite(decoded).all():
-            raise MalformedReplyError("the device returned NaN, inf or an overload value")
+        check_outputs(decoded, self.output_bounds)
         if reps == 1:
             return decoded, None
         decoded = decoded.reshape(reps, n, self.output_dim)
@@ -518,77 +382,6 @@ class InstrumentSystem(PhysicalSystem):
             raise MalformedReplyError(f"trace of shape {arr.shape} for {rows} row(s)")
         return arr
 
-    def _call(self, step: str, fn: Callable[..., Any], *args: Any) -> Any:
-        """One device call under the timeout (see the module docstring)."""
-        self._rt.step = step
-        if self.hard_timeout:
-            if self._rt.worker is None:
-                self._rt.worker = _Worker()
-            try:
-                return self._rt.worker.run(fn, args, self.timeout)
-            except DeviceTimeoutError:
-                self._rt.worker = None  # abandon the stuck thread; a fresh one takes over
-                raise
-        started = time.perf_counter()
-        result = fn(*args)
-        elapsed = time.perf_counter() - started
-        if elapsed > self.timeout:
-            raise DeviceTimeoutError(
-                f"the call took {elapsed:.3g} s, longer than the timeout of {self.timeout:g} s"
-            )
-        return result
-
-    def _run_with_retries(self, work: Callable[[], Any]) -> tuple[Any, int]:
-        """Run ``work`` (device steps), connecting first if needed. A transient error
-        disconnects, waits ``backoff * 2**k`` (capped) and reconnects before the next attempt;
-        after ``retries`` retries, or on any other error, raise one DeviceFailedError naming
-        the device, the step and the cause. Returns (result, retries used)."""
-        transient = self._rt.transient
-        if transient is None:
-            transient = self._rt.transient = self.transient_error_types()
-        failures = 0
-        while True:
-            try:
-                if not self._rt.connected:
-                    self._call("connect", self._connect)
-                    self._rt.connected = True
-                return work(), failures
-            except HardwareError:
-                raise
-            except transient as exc:
-                failures += 1
-                self._disconnect_quietly()
-                if failures > self.retries:
-                    raise self._failure(exc, failures, transient=True) from exc
-                self._rt.retries_total += 1
-                time.sleep(min(self.backoff * 2 ** (failures - 1), self.backoff_max))
-            except Exception as exc:
-                self._disconnect_quietly()
-                raise self._failure(exc, failures + 1, transient=False) from exc
-            except BaseException:  # Ctrl-C inside a device call: a reply may still be in flight
-                self._disconnect_quietly()
-                raise
-
-    def _failure(self, exc: BaseException, attempts: int, transient: bool) -> DeviceFailedError:
-        cause = " ".join(str(exc).split()) or "no message"
-        cause = f"{type(exc).__name__}: {cause}"
-        how = (
-            f"failed after {attempts} attempts"
-            if transient
-            else "failed with an error that is not transient for this device (not retried)"
-        )
-        return DeviceFailedError(
-            f"device '{self.name}' at {self.address}: step '{self._rt.step}' {how}: {cause}",
-            device=self.address,
-            step=self._rt.step,
-            attempts=attempts,
-        )
-
-    def _disconnect_quietly(self) -> None:
-        self._rt.connected = False
-        with contextlib.suppress(Exception):
-            self._disconnect()
-
     def _measure_reference(self) -> None:
         ref = self._reference_row()
         y, _ = self._measure_rows(ref, self._setpoints(ref), True)
@@ -597,10 +390,7 @@ class InstrumentSystem(PhysicalSystem):
         if self._rt.reference_first is None:
             self._rt.reference_first = y[0]
         else:
-            first = self._rt.reference_first
-            norm = float(np.linalg.norm(first))
-            change = float(np.linalg.norm(y[0] - first))
-            self._rt.drift = change / norm if norm > 0 else change
+            self._rt.drift = relative_change(self._rt.reference_first, y[0])
 
     def _reference_row(self) -> np.ndarray:
         if self.reference_input is not None:
@@ -609,43 +399,4 @@ class InstrumentSystem(PhysicalSystem):
         return self.domain.sample(rng, (1, self.input_dim))
 
     def _session_record(self) -> dict[str, Any]:
-        return {
-            "type": "session",
-            "system": self.name,
-            "address": self.address,
-            "input_dim": self.input_dim,
-            "output_dim": self.output_dim,
-            "params": {k: v for k, v in self.params.items() if _jsonable(v)},
-            "pid": os.getpid(),
-            "host": socket.gethostname(),
-            "started": time.time(),
-        }
-
-
-def _jsonable(value: Any) -> bool:
-    return isinstance(value, str | int | float | bool) or value is None
-
-
-RUNTIME_PARAMS: tuple[Param, ...] = (
-    Param("timeout", "float", 5.0, "seconds allowed for every device call", low=1e-6),
-    Param("settle", "float", 0.0, "seconds to wait after applying setpoints", low=0.0),
-    Param("retries", "int", 3, "retries after a transient device error", low=0),
-    Param("backoff", "float", 0.05, "first retry delay in seconds (doubles each retry)", low=0.0),
-    Param("repeats", "int", 1, "acquisitions averaged per measurement", low=1),
-    Param(
-        "reference_every", "int", 0, "re-measure the reference input every N rows (0: off)", low=0
-    ),
-    Param("log", "str", "", "append every measurement to this JSON-lines log ('' = no log)"),
-    Param("hard_timeout", "bool", False, "abandon device calls at the timeout on a worker thread"),
-)
-"""Parameters of the runtime options, for a plugin's SystemSpec: ``(*my_params,
-*RUNTIME_PARAMS)`` and pass ``**runtime_options(values)`` to the system."""
-
-
-def runtime_options(values: dict[str, Any]) -> dict[str, Any]:
-    """Pick the runtime options out of resolved parameter ``values`` (see RUNTIME_PARAMS) as
-    keyword arguments of :class:`InstrumentSystem`; ``log`` becomes ``log_path``."""
-    out = {p.name: values[p.name] for p in RUNTIME_PARAMS if p.name in values}
-    if "log" in out:
-        out["log_path"] = out.pop("log")
-    return out
+        return session_record(self.name, self.address, self.input_dim, self.output_dim, self.params)

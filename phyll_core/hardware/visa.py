@@ -41,7 +41,8 @@ import numpy as np
 from phyll_core.domain import Binary, Domain, Interval
 from phyll_core.errors import HardwareError, ParameterError
 from phyll_core.hardware.errors import MalformedReplyError
-from phyll_core.hardware.instrument import RUNTIME_PARAMS, InstrumentSystem, runtime_options
+from phyll_core.hardware.instrument import InstrumentSystem
+from phyll_core.hardware.options import RUNTIME_PARAMS, runtime_options
 from phyll_core.params import Param
 
 _APPLY_FIELDS = frozenset({"values", "n", "ch", "index", "value"})
