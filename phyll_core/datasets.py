@@ -139,7 +139,7 @@ def load_vowels() -> Dataset:
 
     with as_file(files("phyll_core") / "data" / VOWELS_FILE) as path:
         data = load_csv(str(path))
-    return Dataset("vowels", data.x, data.y, data.class_names)
+    return attrs.evolve(data, name="vowels")
 
 
 def labels_to_ints(labels: list[str] | np.ndarray) -> tuple[np.ndarray, tuple[str, ...]]:

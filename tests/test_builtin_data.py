@@ -63,3 +63,28 @@ def test_package_data_declaration_covers_every_data_file() -> None:
     assert files
     missing = [f for f in files if not any(fnmatch.fnmatch(f, pat) for pat in patterns)]
     assert not missing, f"not declared as package data: {missing}"
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".npz"])
+def test_export_round_trips(tmp_path: Path, suffix: str) -> None:
+    from phyll_core.export import export_dataset
+
+    data = load("vowels")
+    path = export_dataset(data, tmp_path / f"vowels{suffix}", label_column="vowel")
+    kind = suffix[1:]
+    back = load(f"{kind}:{path}", **({"label_column": "vowel"} if kind == "csv" else {}))
+    assert np.array_equal(back.x, data.x) and np.array_equal(back.y, data.y)
+    assert back.class_names == data.class_names
+
+
+def test_export_command(cli, tmp_path: Path) -> None:
+    res = cli("datasets", "export", "iris", "--out", str(tmp_path / "iris.csv"))
+    assert res.code == 0, res.err
+    assert "150 rows, 4 features, 3 classes" in res.err
+    assert (tmp_path / "iris.csv").read_text().splitlines()[0].endswith(",label")
+    bad = cli("datasets", "export", "iris", "--out", str(tmp_path / "iris.txt"))
+    assert bad.code == 1 and bad.err_lines == [
+        f"error: {tmp_path / 'iris.txt'}: export writes .csv or .npz files, got '.txt'"
+    ]
+    listing = cli("datasets", "--json")
+    assert "vowels" in [row["name"] for row in listing.json()]

@@ -190,8 +190,14 @@ def losses(json: bool = JSON) -> None:
     _simple_listing("Losses", get_host().losses, lambda e: {"kind": e.spec.kind}, json=json)
 
 
-def datasets(json: bool = JSON) -> None:
+datasets_app = typer.Typer(help="List dataset sources, or export one.", no_args_is_help=False)
+
+
+@datasets_app.callback(invoke_without_command=True)
+def datasets(ctx: typer.Context, json: bool = JSON) -> None:
     """List dataset sources."""
+    if ctx.invoked_subcommand is not None:
+        return
     _simple_listing(
         "Datasets",
         get_host().datasets,
@@ -200,9 +206,29 @@ def datasets(json: bool = JSON) -> None:
     )
 
 
+@datasets_app.command("export")
+def datasets_export(
+    name: str = typer.Argument(..., help="Dataset to export (vowels, digits, csv:PATH, ...)."),
+    out: str = typer.Option(..., "--out", "-o", help="File to write: NAME.csv or NAME.npz."),
+    label_column: str = typer.Option(
+        "label", "--label-column", help="Name of the label column of a CSV file."
+    ),
+) -> None:
+    """Write a dataset as CSV (features x0.., then the label column) or NPZ (x, y), the files
+    that --dataset csv:PATH and npz:PATH read back."""
+    from phyll_core.cli.output import note
+    from phyll_core.datasets import load
+    from phyll_core.export import export_dataset
+
+    data = load(name)
+    path = export_dataset(data, out, label_column=label_column)
+    note(f"wrote {path}: {data.x.shape[0]} rows, {data.n_features} features,"
+         f" {data.n_classes} classes")
+
+
 def add_to(app: typer.Typer) -> None:
     app.command("plugins")(plugins)
     app.add_typer(systems_app, name="systems")
     app.command("rules")(rules)
     app.command("losses")(losses)
-    app.command("datasets")(datasets)
+    app.add_typer(datasets_app, name="datasets")
