@@ -35,6 +35,33 @@ class QueryCounter:
         self.samples = 0
 
 
+@attrs.frozen
+class Controls:
+    """What a system's trainable physical controls are: a vector ``theta`` of ``size``
+    components, each in ``domain`` (e.g. spare meta-atom bits in ``{0, 1}``, SLM phases in
+    ``[0, 2 pi]``). Controls are not inputs: they are the same for every row of a batch and
+    stay set until changed. ``description`` says in a few words what they set."""
+
+    size: int
+    domain: Domain
+    description: str = ""
+
+    def __attrs_post_init__(self) -> None:
+        if int(self.size) < 1:
+            raise ValueError(f"Controls needs size >= 1, got {self.size}")
+
+    @property
+    def shape(self) -> tuple[int]:
+        return (int(self.size),)
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "size": int(self.size),
+            "domain": self.domain.describe(),
+            "description": self.description,
+        }
+
+
 @attrs.define(kw_only=True, eq=False)
 class PhysicalSystem(abc.ABC):
     """A physical system used as a fixed black box: float (batch, input_dim) in,
@@ -75,7 +102,67 @@ class PhysicalSystem(abc.ABC):
         """Change the system as drift would; ``strength`` 0 leaves it unchanged."""
         raise NotImplementedError
 
+    @property
+    def controls(self) -> Controls | None:
+        """The trainable physical controls this system offers, or ``None`` (the default).
+        A system that declares controls also implements ``_get_controls`` and
+        ``_set_controls``."""
+        return None
+
+    def _get_controls(self) -> np.ndarray:
+        """The current controls, float64 of shape ``controls.shape``."""
+        raise NotImplementedError
+
+    def _set_controls(self, theta: np.ndarray) -> None:
+        """Apply validated controls (float64, ``controls.shape``, inside ``controls.domain``);
+        later forward calls use them. Not a query."""
+        raise NotImplementedError
+
     # -- what phyll calls -----------------------------------------------------------------
+    def get_controls(self) -> np.ndarray:
+        """A copy of the current controls (an empty array for a system without controls)."""
+        if self.controls is None:
+            return np.zeros(0)
+        return np.array(self._get_controls(), dtype=np.float64, copy=True)
+
+    def set_controls(self, theta: Any) -> None:
+        """Set the controls to ``theta``, validated first like an input: a wrong shape, NaN/inf
+        or a value outside ``controls.domain`` raises :class:`PhysicalInputError` and leaves the
+        controls unchanged. An empty ``theta`` is accepted by a system without controls."""
+        arr = self.validate_controls(theta)
+        if self.controls is not None:
+            self._set_controls(arr)
+
+    def validate_controls(self, theta: Any) -> np.ndarray:
+        """Return ``theta`` as a float64 array of ``controls.shape`` or raise
+        PhysicalInputError."""
+        spec = self.controls
+        try:
+            arr = np.array(theta, dtype=np.float64, copy=True)
+        except (TypeError, ValueError):
+            raise PhysicalInputError(
+                f"system '{self.name}' expects numeric controls; got {type(theta).__name__}"
+            ) from None
+        if spec is None:
+            if arr.size == 0:
+                return np.zeros(0)
+            raise PhysicalInputError(f"system '{self.name}' has no controls to set")
+        if arr.shape != spec.shape:
+            raise PhysicalInputError(
+                f"system '{self.name}' expects controls of shape {spec.shape} in"
+                f" {spec.domain.describe()}; got shape {arr.shape}"
+            )
+        if not np.isfinite(arr).all():
+            raise PhysicalInputError(f"system '{self.name}' expects finite controls")
+        bad = spec.domain.outside(arr)
+        if bad.any():
+            i = int(np.argmax(bad))
+            raise PhysicalInputError(
+                f"system '{self.name}' expects controls in {spec.domain.describe()}; got"
+                f" {arr[i]:g} at index {i} ({int(bad.sum())} values outside)"
+            )
+        return arr
+
     @property
     def can_perturb(self) -> bool:
         """True when the subclass implements ``_perturb``."""
@@ -168,5 +255,6 @@ class PhysicalSystem(abc.ABC):
             "output_dim": self.output_dim,
             "domain": self.domain.describe(),
             "perturb": self.can_perturb,
+            "controls": self.controls.describe() if self.controls is not None else None,
             "params": dict(self.params),
         }

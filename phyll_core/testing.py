@@ -23,6 +23,7 @@ import numpy as np
 from phyll_core.domain import Domain, Interval
 from phyll_core.errors import PhysicalInputError
 from phyll_core.system import PhysicalSystem
+from phyll_core.testing_controls import CONTROL_CHECKS
 
 
 class ConformanceError(AssertionError):
@@ -146,6 +147,7 @@ CHECKS: tuple[Check, ...] = (
     check_input_validation,
     check_query_counter,
     check_perturb,
+    *CONTROL_CHECKS,  # the physical-controls contract (phyll_core.testing_controls)
 )
 
 

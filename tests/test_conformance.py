@@ -36,6 +36,9 @@ def test_every_check_runs_and_passes_on_a_drifting_system() -> None:
         "input_validation",
         "query_counter",
         "perturb",
+        "controls_declaration",
+        "controls_effect",
+        "controls_validation",
     ]
     assert all(r.passed for r in results), results
 

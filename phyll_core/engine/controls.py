@@ -1,0 +1,242 @@
+"""In-situ training of physical controls from a block's local loss, with forward passes only.
+
+A system may declare trainable controls ``theta`` (:class:`~phyll_core.system.Controls`):
+spare meta-atom bits, an SLM phase mask, loudspeaker gains. The local loss of block ``k`` as a
+function of its controls is
+
+    L_k(theta) = objective(g(a_pos), g(a_neg)),  a = [P_k(enc(h); theta), h, 1] W_k^T,
+
+with the block's current digital weights ``W_k`` and one batch of positive and negative rows
+``h``: evaluating it costs one physical pass of the ``2 n`` rows with ``theta`` set on the real
+system and no gradient through the physics. Two estimators use only such evaluations:
+
+``spsa`` (interval controls; Spall 1992, simultaneous perturbation stochastic approximation)
+    draw ``delta`` in ``{-1, +1}^p`` (Rademacher), evaluate ``L+ = L(theta + c delta)`` and
+    ``L- = L(theta - c delta)`` (clipped to the domain), estimate the gradient
+    ``g_hat = (L+ - L-) / (2 c) * delta`` (``1/delta_i = delta_i``) and take an Adam step
+    ``theta <- clip(theta - lr * m_hat / (sqrt(v_hat) + eps))``. ``c`` and ``lr`` are given as
+    fractions of the domain width. Cost: ``2 * 2n`` extra physical rows per update, whatever
+    the number ``p`` of controls.
+
+``search`` (binary or interval controls; greedy stochastic local search, a (1+1)-ES)
+    propose ``theta'`` = ``theta`` with ``flips`` random components changed (binary: flipped;
+    interval: plus Gaussian noise of standard deviation ``c`` times the width, clipped), evaluate
+    ``L(theta')`` and keep it when it is below ``L(theta)``. ``L(theta)`` comes from the
+    block's ordinary passes at no physical cost, so an update costs ``2n`` extra rows.
+
+Each block owns its controls (:class:`BlockControls`): with one system shared by every block,
+a block sets its own ``theta`` on the system before each of its passes. Every random choice
+comes from the ``rng`` of the training step, so a resumed run continues exactly; the extra
+physical rows are counted in :attr:`BlockControls.queries`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Protocol
+
+import attrs
+import numpy as np
+
+from phyll_core.domain import Binary, Interval
+from phyll_core.errors import PhyllError
+from phyll_core.system import Controls, PhysicalSystem
+
+ESTIMATORS = ("none", "spsa", "search")
+"""Values of the ``physics`` rule parameter: frozen controls, SPSA, greedy stochastic search."""
+
+
+@attrs.frozen
+class ControlSettings:
+    """How controls are trained (the ``physics*`` parameters of the PhyLL rules).
+
+    ``lr``: SPSA Adam step, as a fraction of the domain width. ``perturbation``: SPSA's ``c``
+    and the search's proposal scale, as a fraction of the domain width. ``flips``: components
+    changed per search proposal. ``every``: update the controls on every ``every``-th batch.
+    """
+
+    estimator: str = "none"
+    lr: float = 0.02
+    perturbation: float = 0.05
+    flips: int = 1
+    every: int = 1
+
+    def __attrs_post_init__(self) -> None:
+        if self.estimator not in ESTIMATORS:
+            raise PhyllError(
+                f"physics must be one of {', '.join(ESTIMATORS)}, got {self.estimator!r}"
+            )
+        if not (self.lr > 0 and self.perturbation > 0 and self.flips >= 1 and self.every >= 1):
+            raise PhyllError(
+                "physics_lr and physics_perturbation must be > 0, physics_flips and"
+                " physics_every >= 1"
+            )
+
+    @property
+    def active(self) -> bool:
+        return self.estimator != "none"
+
+
+def _width(spec: Controls) -> float:
+    dom = spec.domain
+    return float(dom.high - dom.low) if isinstance(dom, Interval) else 1.0
+
+
+def _clip(spec: Controls, theta: np.ndarray) -> np.ndarray:
+    dom = spec.domain
+    if isinstance(dom, Interval):
+        return np.clip(theta, dom.low, dom.high)
+    return theta
+
+
+Evaluate = Callable[[np.ndarray], float]
+"""``evaluate(theta)``: the block's local loss with controls ``theta`` (physical passes)."""
+
+
+class BlockControls:
+    """The controls of one block and the estimator training them (see the module docstring)."""
+
+    BETA1, BETA2, EPS = 0.9, 0.999, 1e-8
+
+    def __init__(self, spec: Controls, theta: np.ndarray, settings: ControlSettings) -> None:
+        if settings.estimator == "spsa" and isinstance(spec.domain, Binary):
+            raise PhyllError(
+                "physics=spsa needs interval controls; the system's controls are binary"
+                f" ({spec.description or 'bits'}): use physics=search (greedy bit flips)"
+            )
+        self.spec = spec
+        self.settings = settings
+        self.theta = np.array(theta, dtype=np.float64, copy=True)
+        self.m = np.zeros_like(self.theta)
+        self.v = np.zeros_like(self.theta)
+        self.t = 0
+        self.batches = 0
+        self.queries = 0
+        self.accepted = 0
+
+    @classmethod
+    def for_system(cls, system: PhysicalSystem, settings: ControlSettings) -> BlockControls | None:
+        """Controls starting from the system's current setting, or ``None`` when the system
+        has none or ``settings`` freezes them."""
+        if not settings.active or system.controls is None:
+            return None
+        return cls(system.controls, system.get_controls(), settings)
+
+    def apply(self, system: PhysicalSystem) -> None:
+        """Set this block's controls on ``system`` (before a pass of this block)."""
+        system.set_controls(self.theta)
+
+    def due(self) -> bool:
+        """Count a batch; True when the controls are to be updated on it."""
+        self.batches += 1
+        return (self.batches - 1) % self.settings.every == 0
+
+    def update(self, evaluate: Evaluate, current: float, rng: np.random.Generator) -> float:
+        """One estimator update from ``evaluate`` (the loss at ``current`` = L(theta) is known
+        already); returns the local loss at the new controls as estimated on this batch."""
+        if self.settings.estimator == "spsa":
+            return self._spsa(evaluate, current, rng)
+        return self._search(evaluate, current, rng)
+
+    def _spsa(self, evaluate: Evaluate, current: float, rng: np.random.Generator) -> float:
+        width, s = _width(self.spec), self.settings
+        c = s.perturbation * width
+        delta = rng.choice(np.array([-1.0, 1.0]), size=self.theta.shape)
+        up = _clip(self.spec, self.theta + c * delta)
+        down = _clip(self.spec, self.theta - c * delta)
+        l_up, l_down = evaluate(up), evaluate(down)
+        span = (up - down) * delta  # 2c, less where the domain clipped a component
+        grad = np.where(span > 0, (l_up - l_down) / np.maximum(span, 1e-300), 0.0) * delta
+        self.t += 1
+        self.m = self.BETA1 * self.m + (1 - self.BETA1) * grad
+        self.v = self.BETA2 * self.v + (1 - self.BETA2) * grad**2
+        m_hat = self.m / (1 - self.BETA1**self.t)
+        v_hat = self.v / (1 - self.BETA2**self.t)
+        step = s.lr * width * m_hat / (np.sqrt(v_hat) + self.EPS)
+        self.theta = _clip(self.spec, self.theta - step)
+        return 0.5 * (l_up + l_down)
+
+    def _search(self, evaluate: Evaluate, current: float, rng: np.random.Generator) -> float:
+        k = min(self.settings.flips, self.theta.size)
+        idx = rng.choice(self.theta.size, size=k, replace=False)
+        proposal = self.theta.copy()
+        if isinstance(self.spec.domain, Binary):
+            proposal[idx] = 1.0 - proposal[idx]
+        else:
+            noise = rng.standard_normal(k) * self.settings.perturbation * _width(self.spec)
+            proposal[idx] = _clip(self.spec, proposal[idx] + noise)
+        loss = evaluate(proposal)
+        if loss < current:
+            self.theta, self.accepted = proposal, self.accepted + 1
+            return loss
+        return current
+
+    # -- checkpoints ------------------------------------------------------------------------------
+    def state(self, prefix: str) -> dict[str, np.ndarray]:
+        """Arrays to resume exactly: controls, Adam moments, counters."""
+        return {
+            prefix + "theta": self.theta.copy(),
+            prefix + "m": self.m.copy(),
+            prefix + "v": self.v.copy(),
+            prefix + "counters": np.array(
+                [self.t, self.batches, self.queries, self.accepted], dtype=np.float64
+            ),
+        }
+
+    def load(self, state: dict[str, np.ndarray], prefix: str) -> None:
+        missing = [k for k in ("theta", "m", "v", "counters") if prefix + k not in state]
+        if missing:
+            raise KeyError(f"missing array '{prefix + missing[0]}'")
+        theta = np.array(state[prefix + "theta"], dtype=np.float64)
+        if theta.shape != self.spec.shape or self.spec.domain.outside(theta).any():
+            raise ValueError(f"array '{prefix}theta' does not fit the system's controls")
+        self.theta = theta
+        self.m = np.array(state[prefix + "m"], dtype=np.float64)
+        self.v = np.array(state[prefix + "v"], dtype=np.float64)
+        t, batches, queries, accepted = (int(v) for v in state[prefix + "counters"])
+        self.t, self.batches, self.queries, self.accepted = t, batches, queries, accepted
+
+
+class ControlledBlock(Protocol):
+    """What :func:`control_step` needs of a block (``LocalBlock`` provides it)."""
+
+    controls: BlockControls | None
+
+    @property
+    def system(self) -> PhysicalSystem: ...
+
+    def z(self, h: np.ndarray) -> np.ndarray: ...
+
+    def local_loss(self, z_pos: np.ndarray, z_neg: np.ndarray) -> float: ...
+
+
+def control_step(
+    block: ControlledBlock,
+    h_pos: np.ndarray,
+    h_neg: np.ndarray,
+    current: float,
+    rng: np.random.Generator,
+) -> float | None:
+    """Update ``block``'s controls on this batch, if due: ``current`` is the local loss at the
+    present controls (from the block's ordinary passes ``z(h_pos)``, ``z(h_neg)`` and its
+    current weights). Each evaluation sends the ``2n`` rows through the system once, with the
+    candidate controls; the rows sent are added to ``block.controls.queries``. Returns the loss
+    estimate after the update, or ``None`` when nothing was done."""
+    ctl = block.controls
+    if ctl is None or not ctl.due():
+        return None
+    system = block.system
+    n = h_pos.shape[0]
+    both = np.vstack([h_pos, h_neg])
+
+    def evaluate(theta: np.ndarray) -> float:
+        kept, ctl.theta = ctl.theta, theta
+        before = system.queries.samples
+        try:
+            z = block.z(both)  # z() sets the block's (candidate) controls first
+        finally:
+            ctl.theta = kept
+            ctl.queries += system.queries.samples - before
+        return block.local_loss(z[:n], z[n:])
+
+    return ctl.update(evaluate, current, rng)
