@@ -35,6 +35,8 @@ STIRRER_DIPOLES = 7
 WALL_CLEARANCE = 0.5
 """Smallest distance between a stirrer's end and a wall, or its centre and the metasurface row
 (plus half its length)."""
+CONTROL_ROW_GAP = 0.5
+"""Distance (wavelengths) between the input meta-atom row and the row of control meta-atoms."""
 DRIFT_STEP = 1.0
 """Standard deviation (wavelengths) of a stirrer centre's displacement per unit drift strength,
 along each axis."""
@@ -159,9 +161,13 @@ def default_geometry(
     atom_spacing: float = 0.2,
     stirrers: int = 3,
     seed: int = 0,
+    control_atoms: int = 0,
 ) -> Geometry:
     """The documented default layout (see the module docstring); ``seed`` fixes the stirrers.
-    Raises ParameterError when the metasurface or the stirrers do not fit the enclosure."""
+    ``control_atoms`` extra meta-atoms (trainable controls) form a second row
+    :data:`CONTROL_ROW_GAP` above the first, centred, same spacing; they follow the input
+    meta-atoms in the dipole order. Raises ParameterError when the metasurface or the stirrers
+    do not fit the enclosure."""
     if width < 4.0 or height < 4.0:
         raise ParameterError(f"the enclosure must be at least 4 x 4; got {width:g} x {height:g}")
     span = (atoms - 1) * atom_spacing
@@ -170,8 +176,17 @@ def default_geometry(
             f"{atoms} meta-atoms spaced {atom_spacing:g} span {span:g}, more than the"
             f" {width - 2 * WALL_CLEARANCE:g} available along a wall of width {width:g}"
         )
+    if (control_atoms - 1) * atom_spacing > width - 2 * WALL_CLEARANCE:
+        raise ParameterError(
+            f"{control_atoms} control meta-atoms spaced {atom_spacing:g} do not fit along a"
+            f" wall of width {width:g}"
+        )
     xs = width / 2 + (np.arange(atoms) - (atoms - 1) / 2) * atom_spacing
     atom_pts = np.stack([xs, np.full(atoms, WALL_CLEARANCE)], axis=1)
+    if control_atoms:
+        cx = width / 2 + (np.arange(control_atoms) - (control_atoms - 1) / 2) * atom_spacing
+        row = np.stack([cx, np.full(control_atoms, WALL_CLEARANCE + CONTROL_ROW_GAP)], axis=1)
+        atom_pts = np.concatenate([atom_pts, row])
     geom = Geometry(
         width=float(width),
         height=float(height),

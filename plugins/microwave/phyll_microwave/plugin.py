@@ -40,6 +40,14 @@ PARAMS = (
         "woodbury: Schur complement + low-rank update; schur: N x N solve; dense: full solve",
         choices=("woodbury", "schur", "dense"),
     ),
+    Param(
+        "control_atoms",
+        "int",
+        0,
+        "extra meta-atoms (second row) whose bits are trainable controls",
+        low=0,
+        high=400,
+    ),
     Param("seed", "int", 0, "seed of the stirrer layout and of the noise"),
 )
 """Declared parameters of the ``microwave`` system (``--param NAME=VALUE``)."""

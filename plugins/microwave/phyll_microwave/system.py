@@ -10,7 +10,7 @@ import numpy as np
 
 from phyll_core.domain import Binary, Domain, Interval
 from phyll_core.errors import ParameterError, PhysicalInputError
-from phyll_core.system import PhysicalSystem
+from phyll_core.system import Controls, PhysicalSystem
 from phyll_microwave.encoding import to_bits
 from phyll_microwave.geometry import Geometry, default_geometry, drift
 from phyll_microwave.solvers import SOLVERS, DipoleModel
@@ -36,6 +36,9 @@ class MicrowaveCavity(PhysicalSystem):
     the Schur-complement solver with a Woodbury low-rank update (``woodbury``, default), the
     plain Schur-complement solver (``schur``) or the full solve (``dense``, the reference);
     all give the same channel up to rounding (see :mod:`phyll_microwave.solvers`).
+    ``control_atoms`` extra meta-atoms, in a second row above the first, carry trainable
+    controls (:attr:`controls`, binary): their bits are not inputs but stay as set by
+    ``set_controls`` (initially a seeded random configuration) for every row of a batch.
     The geometry (:func:`~phyll_microwave.geometry.default_geometry`) is fixed by ``seed``;
     ``perturb(strength)`` moves and turns the stirrers by about ``strength``
     wavelengths. Invalid parameters raise ParameterError.
@@ -57,10 +60,12 @@ class MicrowaveCavity(PhysicalSystem):
     atom_spacing: float = 0.2
     noise: float = 0.0
     solver: str = "woodbury"
+    control_atoms: int = 0
     seed: int = 0
     _model: DipoleModel = attrs.field(init=False, repr=False)
     _solve: Callable[[np.ndarray], np.ndarray] = attrs.field(init=False, repr=False)
     _noise_rng: np.random.Generator = attrs.field(init=False, repr=False)
+    _control_bits: np.ndarray = attrs.field(init=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
         self._check()
@@ -72,10 +77,13 @@ class MicrowaveCavity(PhysicalSystem):
             atom_spacing=self.atom_spacing,
             stirrers=self.stirrers,
             seed=self.seed,
+            control_atoms=self.control_atoms,
         )
         freqs = np.linspace(self.f_min, self.f_max, self.frequencies)
         self._set_model(DipoleModel(geometry, freqs, self.f_on, self.f_off))
         self._noise_rng = np.random.default_rng([self.seed, 1])
+        bits = np.random.default_rng([self.seed, 2]).integers(0, 2, self.control_atoms)
+        self._control_bits = bits.astype(bool)
 
     def _check(self) -> None:
         def need(ok: bool, message: str) -> None:
@@ -91,6 +99,7 @@ class MicrowaveCavity(PhysicalSystem):
             f"solver must be one of {', '.join(SOLVERS)}, got {self.solver!r}",
         )
         need(self.atoms >= 1, f"atoms must be >= 1, got {self.atoms}")
+        need(self.control_atoms >= 0, f"control_atoms must be >= 0, got {self.control_atoms}")
         need(1 <= self.bits <= MAX_BITS, f"bits must be in 1..{MAX_BITS}, got {self.bits}")
         need(
             self.encoding == "binary" or self.atoms % self.bits == 0,
@@ -133,6 +142,18 @@ class MicrowaveCavity(PhysicalSystem):
     def domain(self) -> Domain:
         return Binary() if self.encoding == "binary" else Interval(0.0, 1.0)
 
+    @property
+    def controls(self) -> Controls | None:
+        if not self.control_atoms:
+            return None
+        return Controls(self.control_atoms, Binary(), "bits of the control meta-atoms")
+
+    def _get_controls(self) -> np.ndarray:
+        return self._control_bits.astype(np.float64)
+
+    def _set_controls(self, theta: np.ndarray) -> None:
+        self._control_bits = theta.astype(bool)
+
     def _forward(self, x: np.ndarray) -> np.ndarray:
         h = self.channel(self.configuration(x))
         if self.noise > 0:
@@ -149,18 +170,24 @@ class MicrowaveCavity(PhysicalSystem):
 
     # -- physics helpers ------------------------------------------------------------------
     def configuration(self, x: np.ndarray) -> np.ndarray:
-        """Metasurface configurations (batch, atoms, bool) that encode inputs ``x`` (batch,
-        input_dim), assumed valid for the domain."""
+        """Metasurface configurations (batch, atoms + control_atoms, bool) that encode inputs
+        ``x`` (batch, input_dim), assumed valid for the domain, with the current control bits
+        on the control meta-atoms."""
         x = np.asarray(x, dtype=np.float64)
-        return x.astype(bool) if self.encoding == "binary" else to_bits(x, self.bits)
+        on = x.astype(bool) if self.encoding == "binary" else to_bits(x, self.bits)
+        if not self.control_atoms:
+            return on
+        controls = np.broadcast_to(self._control_bits, (on.shape[0], self.control_atoms))
+        return np.hstack([on, controls])
 
     def channel(self, on: np.ndarray) -> np.ndarray:
         """Noise-free complex channels H (batch, frequencies) of configurations ``on``
-        (batch, atoms, bool); does not count as a query."""
+        (batch, atoms + control_atoms, bool); does not count as a query."""
         on = np.asarray(on, dtype=bool)
-        if on.ndim != 2 or on.shape[1] != self.atoms:
+        total = self.atoms + self.control_atoms
+        if on.ndim != 2 or on.shape[1] != total:
             raise PhysicalInputError(
-                f"system 'microwave': configurations must have shape (batch, {self.atoms}),"
+                f"system 'microwave': configurations must have shape (batch, {total}),"
                 f" got {on.shape}"
             )
         return self._solve(on)
