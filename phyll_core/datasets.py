@@ -8,9 +8,7 @@ split and standardises with statistics of the training part only.
 
 from __future__ import annotations
 
-import csv
 import math
-import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -22,18 +20,25 @@ from phyll_core.errors import DatasetError
 
 @attrs.frozen(eq=False)
 class Dataset:
-    """Features ``x`` (n, d) float64, labels ``y`` (n,) int64 in 0..C-1, and class names."""
+    """Features ``x`` (n, d) float64, labels ``y`` (n,) int64 in 0..C-1, class names, and
+    the names of the d features when the source has them (a CSV header), else empty."""
 
     name: str
     x: np.ndarray
     y: np.ndarray
     class_names: tuple[str, ...]
+    feature_names: tuple[str, ...] = ()
 
     def __attrs_post_init__(self) -> None:
         if self.x.ndim != 2 or self.y.shape != (self.x.shape[0],):
             raise DatasetError(
                 f"dataset '{self.name}': x must be (n, d) and y (n,), got {self.x.shape}"
                 f" and {self.y.shape}"
+            )
+        if self.feature_names and len(self.feature_names) != self.x.shape[1]:
+            raise DatasetError(
+                f"dataset '{self.name}': {len(self.feature_names)} feature names for"
+                f" {self.x.shape[1]} features"
             )
         if not np.isfinite(self.x).all():
             row, col = np.argwhere(~np.isfinite(self.x))[0]
@@ -68,6 +73,7 @@ class Split:
     class_names: tuple[str, ...]
     mean: np.ndarray
     scale: np.ndarray
+    feature_names: tuple[str, ...] = ()
 
     @property
     def n_classes(self) -> int:
@@ -105,6 +111,7 @@ def split(data: Dataset, seed: int = 0, test_fraction: float = 0.2) -> Split:
         class_names=data.class_names,
         mean=mean,
         scale=scale,
+        feature_names=data.feature_names,
     )
 
 
@@ -156,12 +163,10 @@ def labels_to_ints(labels: list[str] | np.ndarray) -> tuple[np.ndarray, tuple[st
 def load_csv(path: str, label_column: str = "label") -> Dataset:
     """A CSV file with a header row: column ``label_column`` holds the class, every other
     column must be numeric. Errors name the file, line and column."""
+    from phyll_core.readers import read_csv_rows
+
     file = _existing(path)
-    try:
-        with file.open(newline="", encoding="utf-8-sig") as fh:
-            rows = list(csv.reader(fh))
-    except UnicodeDecodeError as exc:
-        raise DatasetError(f"{file}: not a UTF-8 text CSV file ({exc.reason})") from None
+    rows = read_csv_rows(file)
     if not rows or not any(cell.strip() for cell in rows[0]):
         raise DatasetError(f"{file}: empty file (expected a header row)")
     header = [h.strip() for h in rows[0]]
@@ -215,33 +220,27 @@ def load_csv(path: str, label_column: str = "label") -> Dataset:
             f"{file}, lines 2-{lineno}, column '{label_column}': a single class ({names[0]!r});"
             " need at least two"
         )
-    return Dataset(file.stem, np.array(features, dtype=np.float64), y, names)
+    feature_names = tuple(h for i, h in enumerate(header) if i != li)
+    return Dataset(file.stem, np.array(features, dtype=np.float64), y, names, feature_names)
 
 
 def load_npz(path: str) -> Dataset:
     """An ``.npz`` file with arrays ``x`` (n, d) numeric and ``y`` (n,) labels."""
+    from phyll_core.readers import read_npz
+
     file = _existing(path)
-    if not zipfile.is_zipfile(file):
-        raise DatasetError(f"{file}: not a .npz archive (expected numpy.savez output with x and y)")
-    try:
-        with np.load(file, allow_pickle=False) as data:
-            missing = [k for k in ("x", "y") if k not in data.files]
-            if missing:
-                raise DatasetError(
-                    f"{file}: missing array(s) {', '.join(missing)} (found: "
-                    f"{', '.join(data.files) or 'none'}); expected 'x' and 'y'"
-                )
-            x, yraw = data["x"], data["y"]
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
-        raise DatasetError(f"{file}: not a readable .npz file ({exc})") from None
-    if x.ndim != 2 or yraw.ndim != 1 or x.shape[0] != yraw.shape[0] or x.size == 0:
-        raise DatasetError(
-            f"{file}: 'x' must be (n, d) and 'y' (n,) with n, d >= 1, got {x.shape} and"
-            f" {yraw.shape}"
-        )
-    if not np.issubdtype(x.dtype, np.number):
-        raise DatasetError(f"{file}: 'x' must be numeric, got dtype {x.dtype}")
-    x = x.astype(np.float64)
+
+    def check(headers: dict[str, tuple[tuple[int, ...], np.dtype]]) -> None:
+        (xs, xd), (ys, _) = headers["x"], headers["y"]
+        if len(xs) != 2 or len(ys) != 1 or xs[0] != ys[0] or 0 in xs:
+            raise DatasetError(
+                f"{file}: 'x' must be (n, d) and 'y' (n,) with n, d >= 1, got {xs} and {ys}"
+            )
+        if not np.issubdtype(xd, np.number):
+            raise DatasetError(f"{file}: 'x' must be numeric, got dtype {xd}")
+
+    arrays = read_npz(file, ("x", "y"), check=check)  # headers checked before inflating
+    x, yraw = arrays["x"].astype(np.float64), arrays["y"]
     bad = ~np.isfinite(x)
     if bad.any():
         row, col = np.argwhere(bad)[0]
@@ -255,10 +254,9 @@ def load_npz(path: str) -> Dataset:
 def _existing(path: str) -> Path:
     if not path:
         raise DatasetError("no file given (use csv:PATH or npz:PATH)")
-    file = Path(path).expanduser()
-    if not file.is_file():
-        raise DatasetError(f"{file}: no such file")
-    return file
+    from phyll_core.readers import existing_file
+
+    return existing_file(path)
 
 
 def load(name: str, **options: Any) -> Dataset:
