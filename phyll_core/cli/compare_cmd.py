@@ -8,6 +8,7 @@ from typing import Any
 import typer
 
 from phyll_core.cli.output import note, print_json, print_table, to_json
+from phyll_core.errors import PhyllError
 
 PREFERRED = ("phyll", "pat", "in-silico", "backprop")
 
@@ -36,17 +37,54 @@ def compare(
         help="NAME=VALUE option of a rule (applied to each rule that declares it).",
     ),
     label_column: str = typer.Option("label", "--label-column"),
+    systems: str | None = typer.Option(
+        None, "--systems", help="Compare systems A,B,... (identity always included) under --rule."
+    ),
+    rule: str = typer.Option("phyll", "--rule", "-r", help="The rule of --systems."),
+    workers: int | None = typer.Option(
+        None, "--workers", min=0, help="Run on a Dask LocalCluster of N workers [this process]."
+    ),
+    scheduler: str | None = typer.Option(
+        None, "--scheduler", help="Run on an existing Dask cluster: tcp://HOST:PORT."
+    ),
     json: bool = typer.Option(False, "--json", help="Print JSON only."),
-    out: Path | None = typer.Option(None, "--out", "-o", help="Write results.json and a PNG."),
+    out: Path | None = typer.Option(
+        None, "--out", "-o", help="Write results.json, a PNG and the runs (resumable)."
+    ),
 ) -> None:
-    """Train several rules on the same splits and seeds; print one comparison table."""
+    """Train several rules (or, with --systems, several systems) on the same splits and seeds;
+    print one comparison table."""
     from phyll_core.compare import compare as run_compare
     from phyll_core.compare import mean_curve
     from phyll_core.engine.config import TrainConfig
     from phyll_core.io import atomic_write_text
     from phyll_core.params import split_assignments
     from phyll_core.plugins import get_host
+    from phyll_core.sweep.store import ResultStore
 
+    store = ResultStore(out) if out is not None else None
+    workers = workers if workers is not None or scheduler is not None else 0
+    if systems is not None:
+        if rules is not None or drift:
+            raise PhyllError("--systems compares systems under one --rule, without --rules/--drift")
+        _compare_systems(
+            [s.strip() for s in systems.split(",") if s.strip()],
+            TrainConfig(
+                system=tuple(system[:1]),
+                params=split_assignments(param),
+                dataset=dataset,
+                dataset_options=(
+                    {"label_column": label_column} if dataset.startswith("csv:") else {}
+                ),
+                rule=rule,
+                blocks=blocks,
+                width=width,
+                epochs=epochs,
+                rule_params=split_assignments(rule_param),
+            ),
+            seeds, workers, scheduler, store, json,
+        )
+        return
     host = get_host()
     names = (
         [r.strip() for r in rules.split(",") if r.strip()]
@@ -66,7 +104,9 @@ def compare(
         rule_params=split_assignments(rule_param),
     )
     results = run_compare(
-        base, names, seeds, drift, drift_at, on_run=lambda r, s: note(f"compare: {r}, seed {s}")
+        base, names, seeds, drift, drift_at,
+        on_run=lambda r, s: note(f"compare: {r}, seed {s} done"),
+        workers=workers, scheduler=scheduler, store=store,
     )
     rows = [r.summary() for r in results]
     payload: dict[str, Any] = {
@@ -116,6 +156,77 @@ def compare(
                 fmt(r["accuracy_after_drift"]),
                 f"{r['physical_queries']:,.0f}",
                 f"{r['digital_flops']:.3g}",
+                f"{r['seconds']:.1f}",
+            ]
+            for r in rows
+        ],
+    )
+
+
+def _compare_systems(
+    names: list[str],
+    base: Any,
+    seeds: int,
+    workers: int | None,
+    scheduler: str | None,
+    store: Any,
+    json: bool,
+) -> None:
+    from phyll_core.compare import REFERENCE, compare_systems
+    from phyll_core.io import atomic_write_text
+    from phyll_core.sweep.summary import fmt
+
+    if not names:
+        raise PhyllError("--systems needs at least one system name")
+    results = compare_systems(
+        base, names, seeds, on_run=lambda n, s: note(f"compare: {n}, seed {s} done"),
+        workers=workers, scheduler=scheduler, store=store,
+    )
+    reference = next(r for r in results if r.system == REFERENCE)
+    rows = [r.summary(reference) for r in results]
+    methods = list(dict.fromkeys(m for r in results for m in r.accuracy))
+    payload: dict[str, Any] = {
+        "dataset": base.dataset,
+        "rule": base.rule,
+        "seeds": seeds,
+        "epochs": base.epochs,
+        "reference": REFERENCE,
+        "systems": rows,
+    }
+    title = f"{base.rule} on {base.dataset}: systems compared ({seeds} seeds, {base.epochs} epochs)"
+    if store is not None:
+        atomic_write_text(store.folder / "results.json", to_json(payload) + "\n")
+        from phyll_core.plots import have_matplotlib
+
+        if have_matplotlib():
+            from phyll_core.sweep.plot import plot_groups
+
+            plot_groups(
+                [r.system for r in results], [r.accuracy for r in results], methods,
+                store.folder / "systems.png", title,
+            )
+        else:
+            note("note: install matplotlib (pip install 'phyll-core[plot]') for the PNG")
+    if json:
+        print_json(payload)
+        return
+
+    def gain(stat: dict[str, float] | None) -> str:
+        return "-" if stat is None else f"{100 * stat['mean']:+.1f} ± {100 * stat['std']:.1f} pt"
+
+    print_table(
+        title,
+        ["system", *(f"{m} test acc." for m in methods),
+         *(f"{m} gain over {REFERENCE}" for m in methods), "physical queries", "seconds"],
+        [
+            [
+                r["system"],
+                *(fmt(r["accuracy"].get(m)) for m in methods),
+                *(
+                    "" if r["system"] == REFERENCE else gain(r["gain_over_identity"].get(m))
+                    for m in methods
+                ),
+                f"{r['physical_queries']:,.0f}",
                 f"{r['seconds']:.1f}",
             ]
             for r in rows

@@ -1,0 +1,252 @@
+"""Execute the runs of a sweep, in this process or on Dask distributed, resuming from a store.
+
+The driver loads each dataset once, makes each split once and (on Dask) scatters the splits to
+every worker, so workers never read the user's files. Each finished run is saved at once
+(atomically), so a killed driver loses only the runs in flight; the next invocation skips every
+run already finished. Dask reschedules the runs of a worker that dies; a run that kills every
+worker it is tried on (Dask's ``KilledWorker``) is recorded as failed. On Dask the default is
+an embedded ``LocalCluster`` with one single-threaded worker process per core, BLAS pinned to
+one thread; ``scheduler`` connects to an existing cluster instead.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import attrs
+
+from phyll_core.datasets import Split, load, split
+from phyll_core.errors import PhyllError
+from phyll_core.sweep.grid import RunSpec
+from phyll_core.sweep.run import execute_run, failed_record
+from phyll_core.sweep.store import ResultStore
+
+#: environment of LocalCluster workers: one BLAS / OpenMP thread each
+WORKER_ENV = {
+    name: "1"
+    for name in (
+        "OPENBLAS_NUM_THREADS",
+        "OMP_NUM_THREADS",
+        "MKL_NUM_THREADS",
+        "BLIS_NUM_THREADS",
+        "VECLIB_MAXIMUM_THREADS",
+        "NUMEXPR_NUM_THREADS",
+        "PHYLL_BLAS_THREADS",
+    )
+}
+#: how often a run whose task failed for a reason other than the run itself (lost data, a
+#: cancelled task) is resubmitted before it is recorded as failed
+RESUBMITS = 2
+INSTALL_HINT = (
+    "running on Dask needs the sweep extra: pip install 'phyll-core[sweep]'"
+    " (or run in this process with --workers 0)"
+)
+
+OnRecord = Callable[[dict[str, Any]], None]
+
+
+@attrs.define
+class Outcome:
+    """What a call to :func:`run_specs` did. ``records`` holds the record of every spec (those
+    finished before included), in the order of the specs."""
+
+    records: list[dict[str, Any]]
+    ran: int
+    skipped: int
+    startup_seconds: float = 0.0
+    wall_seconds: float = 0.0
+    dashboard: str | None = None
+
+    @property
+    def failed(self) -> list[dict[str, Any]]:
+        return [r for r in self.records if r.get("status") != "ok"]
+
+
+def run_specs(
+    specs: Sequence[RunSpec],
+    store: ResultStore | None = None,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    on_start: Callable[[int, int, str | None], None] | None = None,
+    on_record: OnRecord | None = None,
+) -> Outcome:
+    """Run every spec not yet finished in ``store``. ``workers`` 0 (without ``scheduler``)
+    runs them one by one in this process; otherwise on Dask: ``scheduler`` (``tcp://HOST:PORT``)
+    or a LocalCluster of ``workers`` processes (default: one per core). ``on_start(pending,
+    skipped, dashboard)`` is called once the workers are ready, ``on_record`` after each run."""
+    start = time.perf_counter()
+    done = store.load() if store is not None else {}
+    finished = {s.key: done[s.key] for s in specs if done.get(s.key, {}).get("status") == "ok"}
+    pending = [s for s in specs if s.key not in finished]
+    results: dict[str, dict[str, Any]] = dict(finished)
+
+    def record(rec: dict[str, Any]) -> None:
+        results[rec["key"]] = rec
+        if store is not None:
+            store.save(rec)
+        if on_record:
+            on_record(rec)
+
+    splits, broken = _load_splits(pending)
+    runnable = []
+    for spec in pending:
+        reason = spec.error or broken.get(spec.data_key)
+        if reason is None:
+            runnable.append(spec)
+    outcome = Outcome([], ran=len(pending), skipped=len(finished))
+    if scheduler is None and workers == 0:
+        if on_start:
+            on_start(len(pending), len(finished), None)
+        outcome.startup_seconds = time.perf_counter() - start
+        _fail_unrunnable(pending, broken, record)
+        for spec in runnable:
+            record(execute_run(spec.to_json(), splits[spec.data_key]))
+    elif pending:
+        _run_on_dask(runnable, splits, workers, scheduler, outcome, start, on_start, record)
+        _fail_unrunnable(pending, broken, record)
+    elif on_start:
+        on_start(0, len(finished), None)
+    outcome.records = [results[s.key] for s in specs]
+    outcome.wall_seconds = time.perf_counter() - start
+    return outcome
+
+
+def _fail_unrunnable(specs: Sequence[RunSpec], broken: dict[str, str], record: OnRecord) -> None:
+    for spec in specs:
+        reason = spec.error or broken.get(spec.data_key)
+        if reason is not None:
+            record(failed_record(spec.to_json(), reason))
+
+
+def _load_splits(specs: Sequence[RunSpec]) -> tuple[dict[str, Split], dict[str, str]]:
+    """Each dataset loaded once and each split made once; errors by data key."""
+    splits: dict[str, Split] = {}
+    broken: dict[str, str] = {}
+    datasets: dict[str, Any] = {}
+    for spec in specs:
+        if spec.error is not None or spec.data_key in splits or spec.data_key in broken:
+            continue
+        s = spec.settings
+        source = json.dumps([s["dataset"], s.get("dataset_options", {})], sort_keys=True)
+        try:
+            if source not in datasets:
+                datasets[source] = load(s["dataset"], **s.get("dataset_options", {}))
+            splits[spec.data_key] = split(datasets[source], s["seed"], s["test_fraction"])
+        except (PhyllError, OSError, ValueError) as exc:
+            broken[spec.data_key] = f"{type(exc).__name__}: {exc}"
+    return splits, broken
+
+
+def _run_on_dask(
+    specs: Sequence[RunSpec],
+    splits: dict[str, Split],
+    workers: int | None,
+    scheduler: str | None,
+    outcome: Outcome,
+    start: float,
+    on_start: Callable[[int, int, str | None], None] | None,
+    record: OnRecord,
+) -> None:
+    try:
+        from distributed import Client, KilledWorker, as_completed
+    except ImportError:
+        raise PhyllError(INSTALL_HINT) from None
+    cluster, client = _connect(Client, workers, scheduler)
+    try:
+        outcome.dashboard = _dashboard(client)
+        client.run(warm_up)
+        needed = {s.data_key for s in specs}
+        data = {k: client.scatter(splits[k], broadcast=True, hash=False) for k in sorted(needed)}
+        outcome.startup_seconds = time.perf_counter() - start
+        if on_start:
+            on_start(outcome.ran, outcome.skipped, outcome.dashboard)
+        attempts: dict[str, int] = {}
+        by_future: dict[Any, RunSpec] = {}
+
+        def submit(spec: RunSpec) -> Any:
+            attempts[spec.key] = attempts.get(spec.key, 0) + 1
+            future = client.submit(
+                execute_run,
+                spec.to_json(),
+                data[spec.data_key],
+                key=f"phyll-run-{spec.key}-{attempts[spec.key]}",
+                pure=False,
+            )
+            by_future[future] = spec
+            return future
+
+        queue = as_completed([submit(s) for s in specs])
+        for future in queue:
+            spec = by_future.pop(future)
+            if future.status == "finished":
+                record(future.result())
+                continue
+            exc = future.exception() if future.status == "error" else None
+            retry = not isinstance(exc, KilledWorker) and attempts[spec.key] <= RESUBMITS
+            if retry:
+                if data[spec.data_key].status != "finished":  # the scattered split was lost
+                    data[spec.data_key] = client.scatter(
+                        splits[spec.data_key], broadcast=True, hash=False
+                    )
+                queue.add(submit(spec))
+            else:
+                reason = f"{type(exc).__name__}: {exc}" if exc else f"task {future.status}"
+                record(failed_record(spec.to_json(), reason))
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
+def _connect(client_class: Any, workers: int | None, scheduler: str | None) -> tuple[Any, Any]:
+    if scheduler is not None:
+        try:
+            return None, client_class(scheduler, timeout="20s")
+        except (OSError, TimeoutError) as exc:
+            raise PhyllError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from None
+    from distributed import LocalCluster
+
+    count = workers or os.cpu_count() or 1
+    cluster = LocalCluster(
+        n_workers=count,
+        threads_per_worker=1,
+        processes=True,
+        host="127.0.0.1",
+        dashboard_address=":0" if _have_bokeh() else None,
+        env=dict(WORKER_ENV),
+        silence_logs=logging.ERROR,
+    )
+    return cluster, client_class(cluster)
+
+
+def _have_bokeh() -> bool:
+    try:
+        import bokeh  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def _dashboard(client: Any) -> str | None:
+    """The dashboard's address when the scheduler serves one (it needs bokeh)."""
+    try:
+        if "dashboard" not in client.scheduler_info().get("services", {}):
+            return None
+        link = client.dashboard_link
+    except Exception:  # an older scheduler without the services entry
+        return None
+    return str(link) if link else None
+
+
+def warm_up() -> None:
+    """Import the engine and load the plugins on a worker before the first run, so the first
+    runs' timings and the ETA are not skewed by start-up."""
+    import phyll_core.engine.trainer  # noqa: F401
+    from phyll_core.plugins import get_host
+
+    get_host()
