@@ -2,8 +2,7 @@
 
 Every error a user can cause is a :class:`~phyll_core.errors.PhyllError` (or a bad option that
 typer reports); it is printed as one line on stderr with a non-zero exit code. ``--debug`` (or
-``PHYLL_DEBUG=1``) shows the traceback instead, and the full traceback of every plugin that
-failed to import or whose hook raised (otherwise only their one-line warnings).
+``PHYLL_DEBUG=1``) shows the traceback instead.
 """
 
 from __future__ import annotations
@@ -37,9 +36,7 @@ def _print_version(value: bool) -> None:
 
 @app.callback()
 def _root(
-    debug: bool = typer.Option(
-        False, "--debug", help="Show tracebacks of errors and of plugins that failed to load."
-    ),
+    debug: bool = typer.Option(False, "--debug", help="Show tracebacks of errors."),
     version: bool = typer.Option(
         False, "--version", help="Print the version and exit.", callback=_print_version,
         is_eager=True,
@@ -58,13 +55,6 @@ sweep_cmd.add_to(app)
 
 def _debug_requested(argv: list[str]) -> bool:
     return "--debug" in argv or os.environ.get("PHYLL_DEBUG", "") not in ("", "0")
-
-
-def _print_plugin_tracebacks(host: Any) -> None:
-    """With --debug: the full traceback of every plugin failure that raised (import errors,
-    hooks that raised), after the one-line warnings."""
-    for plugin, text in host.tracebacks():
-        print(f"traceback of plugin '{plugin}':\n{text.rstrip()}", file=sys.stderr)
 
 
 def _click_exceptions() -> tuple[tuple[Any, ...], tuple[Any, ...], tuple[Any, ...]]:
@@ -88,10 +78,7 @@ def main(argv: list[str] | None = None) -> None:
     args = list(sys.argv[1:] if argv is None else argv)
     debug = _debug_requested(args)
     if "--version" not in args:  # plugins may add commands; load them first
-        host = get_host()
-        host.add_commands(app)
-        if debug:
-            _print_plugin_tracebacks(host)
+        get_host().add_commands(app)
     command = typer.main.get_command(app)
     exits, click_errors, aborts = _click_exceptions()
     try:
