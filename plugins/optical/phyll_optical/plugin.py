@@ -61,6 +61,12 @@ PARAMS: tuple[Param, ...] = (
     Param("saturation", "float", 0.0, "saturable absorber I_sat (0: no absorber)", low=0.0),
     Param("absorption", "float", 0.5, "absorber small-signal loss q0", low=0.0, high=1.0),
     Param("noise", "float", 0.0, "camera read noise / mean reading", low=0.0),
+    Param(
+        "fold",
+        "bool",
+        True,
+        "without absorber, fold the linear chain into one matrix (false: step by step)",
+    ),
     Param("seed", "int", 0, "seed of T, the reference batch and the camera noise", low=0),
 )
 

@@ -22,6 +22,11 @@ For a batch of inputs ``x`` in ``[0, 1]^dim`` (all operations batched, complex64
    with seeded Gaussian read noise, and the image is 3x3 average pooled with stride 2;
 7. the pooled image, divided by the mean camera reading of a fixed reference batch (so the
    outputs are of order 1 whatever the sizes), is the output vector (row-major).
+
+Without the absorber (``saturation`` 0, the default) steps 1-5 are linear in the field and are
+folded into one precomputed matrix, ``E_cam = u M`` (:mod:`phyll_optical.folded`): a batch
+costs one real float32 product, the detection and the pooling. The step-by-step methods below
+(:meth:`OpticalSystem.camera_field`) remain the reference; both agree to float32 rounding.
 """
 
 from __future__ import annotations
@@ -36,6 +41,7 @@ from phyll_core.domain import Domain, Interval
 from phyll_core.errors import ParameterError
 from phyll_core.system import PhysicalSystem
 from phyll_optical.camera import DETECTIONS, average_pool, detect, pooled_side
+from phyll_optical.folded import FoldedChain, fixed_part, output_fields
 from phyll_optical.layout import LAYOUTS, SlmLayout
 from phyll_optical.transmission import (
     SOURCES,
@@ -50,6 +56,9 @@ ENCODINGS = ("amplitude", "phase")
 CHUNK_PIXELS = 4096 * 32 * 32
 """Camera pixels simulated at once (4,096 rows of the default 32x32 frame, 32 MB per complex64
 array): bounds the memory of a large batch while keeping the FFTs and products large."""
+FOLDED_CHUNK_PIXELS = 512 * 32 * 32
+"""Camera pixels per chunk of the folded path (512 rows of a 32x32 frame: the float32 field
+of a chunk, 4 MB, stays in cache)."""
 REFERENCE_BATCH = 64
 """Size of the fixed random input batch that sets the intensity and output scales."""
 
@@ -69,7 +78,9 @@ class OpticalSystem(PhysicalSystem):
     Inputs: ``inputs`` values in ``[0, 1]``. Outputs: ``pooled_side(frame)^2`` pooled camera
     pixels (225 for the default 32x32 frame), non-negative, mean about 1. ``perturb`` applies a
     random phase walk to T (fibre bending). Same ``seed`` -> same T, same reference scale and
-    the same camera-noise sequence.
+    the same camera-noise sequence. ``fold`` (default) simulates the chain as one matrix when
+    it is linear in the field (``saturation`` 0); ``fold=False`` simulates it step by step
+    (the reference, slower; same outputs to float32 rounding).
     """
 
     name = "optical"
@@ -88,14 +99,19 @@ class OpticalSystem(PhysicalSystem):
     saturation: float = 0.0
     absorption: float = 0.5
     noise: float = 0.0
+    fold: bool = True
     seed: int = 0
 
     slm: SlmLayout = attrs.field(init=False, repr=False)
     transmission: Transmission = attrs.field(init=False, repr=False)
     _t_work: np.ndarray = attrs.field(init=False, repr=False)
     _in_idx: np.ndarray = attrs.field(init=False, repr=False)
-    _block_modes: np.ndarray = attrs.field(init=False, repr=False)
+    _input_map: np.ndarray = attrs.field(init=False, repr=False)  # S, complex128
+    _block_modes: np.ndarray = attrs.field(init=False, repr=False)  # S, complex64 working copy
     _out_idx: np.ndarray = attrs.field(init=False, repr=False)
+    _out_fields: np.ndarray = attrs.field(init=False, repr=False)
+    _fixed: np.ndarray = attrs.field(init=False, repr=False)
+    _folded: FoldedChain | None = attrs.field(init=False, repr=False, default=None)
     _mode_intensity: float = attrs.field(init=False, repr=False, default=1.0)
     _scale: float = attrs.field(init=False, repr=False, default=1.0)
     _noise_rng: np.random.Generator = attrs.field(init=False, repr=False)
@@ -109,10 +125,12 @@ class OpticalSystem(PhysicalSystem):
         self.transmission = self._make_transmission(np.random.default_rng(t_seed))
         self._in_idx = mode_indices(self.transmission.input_mask)
         self._out_idx = mode_indices(self.transmission.output_mask)
-        self._set_matrix(self.transmission.matrix)
-        blocks = self.slm.write(np.eye(self.inputs, dtype=np.complex64))
+        self._out_fields = output_fields(self._out_idx, self.frame)
+        blocks = self.slm.write(np.eye(self.inputs, dtype=np.complex128))
         spectra = scipy.fft.fft2(blocks, norm="ortho").reshape(self.inputs, -1)
-        self._block_modes = np.ascontiguousarray(spectra[:, self._in_idx])
+        self._input_map = np.ascontiguousarray(spectra[:, self._in_idx])
+        self._block_modes = self._input_map.astype(np.complex64)
+        self._set_matrix(self.transmission.matrix)
         self._calibrate(np.random.default_rng(ref_seed))
         self._noise_rng = np.random.default_rng(noise_seed)
 
@@ -168,6 +186,12 @@ class OpticalSystem(PhysicalSystem):
     def _set_matrix(self, matrix: np.ndarray) -> None:
         self.transmission = attrs.evolve(self.transmission, matrix=matrix)
         self._t_work = np.ascontiguousarray(matrix.T.astype(np.complex64))
+        self._fixed = fixed_part(matrix, self._out_fields)
+        self._folded = None
+        if self.fold and self.saturation == 0:  # linear in the field: fold into one matrix
+            self._folded = FoldedChain.build(
+                self._input_map, self._fixed, self.encoding, self.phase_depth
+            )
 
     def _calibrate(self, rng: np.random.Generator) -> None:
         """Fix the intensity unit of the absorber (mean mode intensity in the input aperture)
@@ -193,17 +217,29 @@ class OpticalSystem(PhysicalSystem):
 
     def _forward(self, x: np.ndarray) -> np.ndarray:
         out = np.empty((x.shape[0], self.output_dim), dtype=np.float64)
-        rows = max(1, CHUNK_PIXELS // self.frame**2)
+        chunk = CHUNK_PIXELS if self._folded is None else FOLDED_CHUNK_PIXELS
+        rows = max(1, chunk // self.frame**2)
+        buffer = None
+        if self._folded is not None:  # one work buffer for every chunk
+            buffer = np.empty((min(rows, x.shape[0]), 2 * self.frame**2), dtype=np.float32)
         for start in range(0, x.shape[0], rows):
-            stop = start + rows
-            reading = detect(self._camera_from_modes(self.aperture_modes(x[start:stop])),
-                             self.detection)
+            stop = min(start + rows, x.shape[0])
+            reading = self._reading(x[start:stop], buffer)
             if self.noise > 0:
                 noise = self._noise_rng.standard_normal(reading.shape, dtype=np.float32)
                 reading += np.float32(self.noise * self._scale) * noise
             pooled = average_pool(reading)
             out[start:stop] = pooled.reshape(pooled.shape[0], -1) / self._scale
         return out
+
+    def _reading(self, x: np.ndarray, buffer: np.ndarray | None = None) -> np.ndarray:
+        """Float32 noise-free camera readings (batch, frame, frame): folded when linear (in
+        the rows of ``buffer`` if given)."""
+        if self._folded is not None:
+            out = None if buffer is None else buffer[: x.shape[0]]
+            reading = self._folded.reading(x, self.detection, out)
+            return reading.reshape(-1, self.frame, self.frame)
+        return detect(self._camera_from_modes(self.aperture_modes(x)), self.detection)
 
     def _perturb(self, strength: float, rng: np.random.Generator) -> None:
         if strength == 0:
@@ -242,17 +278,28 @@ class OpticalSystem(PhysicalSystem):
         loss = np.float32(self.absorption) / (1 + intensity / np.float32(self.saturation))
         return modes * np.sqrt(1 - loss)
 
+    @property
+    def folded(self) -> FoldedChain | None:
+        """The chain folded into one matrix (``None`` with a saturable absorber, which makes
+        the chain nonlinear in the field); ``forward`` uses it when present."""
+        return self._folded
+
     def camera_field(self, x: np.ndarray) -> np.ndarray:
-        """Complex64 (batch, frame, frame) field on the camera for inputs ``x`` (no noise)."""
+        """Complex64 (batch, frame, frame) field on the camera for inputs ``x`` (no noise),
+        simulated step by step (the reference for the folded path)."""
         return self._camera_from_modes(self.aperture_modes(x))
 
     def _camera_from_modes(self, modes: np.ndarray) -> np.ndarray:
         out_modes = self.absorb(modes) @ self._t_work
         plane = np.zeros((modes.shape[0], self.frame * self.frame), dtype=np.complex64)
         plane[:, self._out_idx] = out_modes
-        plane = plane.reshape(modes.shape[0], self.frame, self.frame)
-        return scipy.fft.ifft2(plane, norm="ortho", overwrite_x=True)
+        planes = plane.reshape(modes.shape[0], self.frame, self.frame)
+        return scipy.fft.ifft2(planes, norm="ortho", overwrite_x=True)
 
     def status(self) -> dict[str, Any]:
         m_out, m_in = self.transmission.modes
-        return {"modes in / out": f"{m_in} / {m_out}", "transmission": self.transmission.source}
+        return {
+            "modes in / out": f"{m_in} / {m_out}",
+            "transmission": self.transmission.source,
+            "simulation": "folded matrix" if self._folded is not None else "step by step",
+        }

@@ -71,13 +71,15 @@ def test_same_seed_same_system_other_seed_other_matrix() -> None:
     assert not np.allclose(a.forward(X), c.forward(X))
 
 
-def test_large_batches_are_simulated_in_chunks_with_the_same_numbers(monkeypatch) -> None:
+@pytest.mark.parametrize("fold", [True, False])
+def test_large_batches_are_simulated_in_chunks_with_the_same_numbers(monkeypatch, fold) -> None:
     import phyll_optical.system as module
 
-    system = OpticalSystem()
+    system = OpticalSystem(fold=fold)
     x = np.random.default_rng(2).uniform(size=(305, 20))
     whole = system.forward(x)
     monkeypatch.setattr(module, "CHUNK_PIXELS", 100 * 32 * 32)  # 100 rows per chunk
+    monkeypatch.setattr(module, "FOLDED_CHUNK_PIXELS", 100 * 32 * 32)
     chunked = system.forward(x)
     assert np.allclose(chunked, whole, rtol=1e-5, atol=1e-6)
     assert np.allclose(whole[-5:], system.forward(x[-5:]), rtol=1e-5, atol=1e-6)
