@@ -107,7 +107,8 @@ class Modes:
     """Modes of a cavity seen from given points.
 
     ``k``: (n,) wavenumbers in rad/m (``k[0] = 0`` is the uniform compression mode).
-    ``coupling``: (speakers, n) products ``psi_n(r_s) psi_n(r_mic)`` in 1/m^3.
+    ``coupling``: (microphones * speakers, n) products ``psi_n(r_s) psi_n(r_m)`` in 1/m^3,
+    row ``m * speakers + s`` for source ``s`` and microphone ``m`` (one microphone: row ``s``).
     """
 
     k: np.ndarray
@@ -120,7 +121,8 @@ class Modes:
 
 def shoebox_modes(room: Room, sources: np.ndarray, microphone: np.ndarray, k_max: float) -> Modes:
     """All rigid-wall modes of ``room`` with wavenumber <= ``k_max``, sampled at the (s, 3)
-    ``sources`` and the (3,) ``microphone`` position."""
+    ``sources`` and the (3,) ``microphone`` position, or the (m, 3) positions of ``m``
+    microphones."""
     limits = [math.floor(k_max * side / np.pi) for side in room.sides]
     grids = np.meshgrid(*(np.arange(n + 1) for n in limits), indexing="ij")
     idx = np.stack([g.ravel() for g in grids], axis=1)  # (m, 3) integer mode indices
@@ -136,15 +138,19 @@ def shoebox_modes(room: Room, sources: np.ndarray, microphone: np.ndarray, k_max
         phase = np.pi * points[:, None, :] * idx[None, :, :] / room.sides
         return norm * np.prod(np.cos(phase), axis=2)
 
-    coupling = shape(np.atleast_2d(sources)) * shape(np.atleast_2d(microphone))
+    src, mic = shape(np.atleast_2d(sources)), shape(np.atleast_2d(microphone))
+    coupling = (mic[:, None, :] * src[None, :, :]).reshape(-1, k.size)
     return Modes(k=k, coupling=coupling)
 
 
-def chaotic_modes(room: Room, speakers: int, k_max: float, rng: np.random.Generator) -> Modes:
+def chaotic_modes(
+    room: Room, speakers: int, k_max: float, rng: np.random.Generator, microphones: int = 1
+) -> Modes:
     """Modes of a chaotic cavity with the volume, wall area and edge length of ``room``, up to
     ``k_max``: Weyl-law density, Wigner-surmise spacings, Gaussian mode shapes (variance
-    ``1/V``) drawn independently at each of ``speakers`` sources and at the microphone. The
-    uniform compression mode (``k = 0``, ``psi = 1/sqrt(V)``) is kept, as in any closed cavity."""
+    ``1/V``) drawn independently at each of ``speakers`` sources and ``microphones``
+    microphones. The uniform compression mode (``k = 0``, ``psi = 1/sqrt(V)``) is kept, as in
+    any closed cavity."""
     expected = float(room.weyl_count(np.array(k_max)))
     n = max(math.ceil(expected * 1.2) + 10, 10)
     # separate streams, each filled mode by mode: mode i gets the same level spacing and shape
@@ -157,9 +163,11 @@ def chaotic_modes(room: Room, speakers: int, k_max: float, rng: np.random.Genera
     k = room.weyl_inverse(levels)  # unfolded levels (mean density 1) -> wavenumbers
     keep = (k > 0) & (k <= k_max)
     scale = 1.0 / np.sqrt(room.volume)
-    psi = shapes_rng.standard_normal((n, speakers + 1))[keep] * scale  # (modes, sources + mic)
-    coupling = (psi[:, :speakers] * psi[:, speakers:]).T
-    coupling = np.concatenate([np.full((speakers, 1), scale * scale), coupling], axis=1)
+    psi = shapes_rng.standard_normal((n, speakers + microphones))[keep] * scale  # (modes, s + m)
+    src, mic = psi[:, :speakers], psi[:, speakers:]
+    coupling = (mic[:, :, None] * src[:, None, :]).reshape(-1, speakers * microphones).T
+    rows = speakers * microphones
+    coupling = np.concatenate([np.full((rows, 1), scale * scale), coupling], axis=1)
     return Modes(k=np.concatenate([[0.0], k[keep]]), coupling=coupling)
 
 
@@ -173,7 +181,8 @@ def transfer(
     volume: float = 1.0,
     q: float | None = None,
 ) -> np.ndarray:
-    """Modal transfer functions ``H_s(omega)`` of every source, shape (speakers, len(omega)).
+    """Modal transfer functions ``H(omega)`` of every row of ``modes.coupling`` (source, or
+    microphone and source), shape (rows, len(omega)).
 
     Damping is either Sabine's (``absorption`` with the room's ``surface`` and ``volume``:
     ``w_n / Q_n = c S alpha / (4 V)`` for every mode) or a constant quality factor ``q``

@@ -15,7 +15,15 @@ from phyll_core import Param, SystemSpec, hookimpl
 #: degrees Celsius). The defaults equal those of :class:`phyll_acoustic.AcousticCavity`.
 PARAMS: tuple[Param, ...] = (
     Param("inputs", "int", 20, "number of inputs = tone amplitudes", low=1),
-    Param("outputs", "int", 20, "number of microphone spectrum bins read", low=1),
+    Param("outputs", "int", 20, "spectrum bins read, over all microphones", low=1),
+    Param(
+        "microphones",
+        "int",
+        None,
+        "microphones, each reading outputs/microphones bins; default: as many as the"
+        " positions given, else the preset's, else 1",
+        low=1,
+    ),
     Param("speakers", "int", 4, "loudspeakers; input i: tone i mod T on speaker i // T", low=1),
     Param("tone_start", "float", 1500.0, "frequency of the first tone (Hz)", low=1e-3),
     Param("tone_spacing", "float", 500.0, "spacing of the tones (Hz)", low=1e-3),
@@ -45,12 +53,20 @@ PARAMS: tuple[Param, ...] = (
     Param("absorption", "float", 0.03, "Sabine wall absorption coefficient", low=1e-6, high=1.0),
     Param("q", "float", None, "constant modal quality factor (overrides absorption)", low=1e-3),
     Param("sources", "str", "", "speaker positions 'x,y,z;...' (m); empty = random (seeded)"),
-    Param("microphone", "str", "", "microphone position 'x,y,z' (m); empty = random (seeded)"),
+    Param("microphone", "str", "", "microphone positions 'x,y,z;...' (m); empty = random"),
     Param("temperature", "float", 20.0, "initial air temperature (C)", low=-273.0),
     Param("gain", "float", 0.5, "microphone gain", low=1e-9),
     Param("noise", "float", 0.003, "RMS of complex measurement noise (output units)", low=0.0),
     Param("time_samples", "int", None, "samples per drive period (default: alias-free)", low=3),
     Param("seed", "int", 0, "seed of positions, chaotic modes and noise"),
+    Param("tone_gains", "bool", False, "drive gain of every tone is a trainable control"),
+    Param(
+        "preset",
+        "str",
+        "none",
+        "named defaults for the unset parameters (measured: like the measured cavity)",
+        choices=("none", "measured"),
+    ),
 )
 
 

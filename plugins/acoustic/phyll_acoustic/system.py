@@ -12,10 +12,13 @@ Signal chain for one input row ``x`` (``inputs`` amplitudes in [0, 1]):
 3. Cavity: line ``p`` of speaker ``s`` reaches the microphone multiplied by ``H_s(w_p)``, the
    damped modal sum of :mod:`phyll_acoustic.cavity`, normalised by a constant fixed at
    construction so that the RMS of ``|H_s(w_k)|`` over speakers and tones is 1.
-4. Microphone: Hann-windowed spectrum of length ``record_time`` read at ``outputs`` bin
-   frequencies (amplitude-calibrated), times ``gain * T`` (so a lone tone through a linear
-   speaker reads ``gain * x |H_s(w_k)|`` at its own frequency), plus complex Gaussian noise of
-   RMS ``noise``; the output is the magnitude.
+4. Microphones: each of ``microphones`` microphones records a Hann-windowed stretch of
+   length ``record_time`` read at the same ``outputs / microphones`` bin frequencies
+   (amplitude-calibrated; output ``m * B + b`` is microphone ``m``'s bin ``b``), times
+   ``gain * T`` (so a lone tone through a linear speaker reads ``gain * x |H_ms(w_k)|`` at its
+   own frequency), plus complex Gaussian noise of RMS ``noise``; the output is the magnitude.
+
+A ``preset`` (:mod:`phyll_acoustic.presets`) fills in parameters left unset.
 
 Steps 1-4 are linear maps around one elementwise nonlinearity, so ``_forward`` is two matrix
 products: ``u = x @ D`` (drive samples), ``Y = g(u) @ G`` (G = DFT -> H -> read-out, all
@@ -41,6 +44,7 @@ from phyll_acoustic.cavity import (
     transfer,
 )
 from phyll_acoustic.noise import add_complex_noise
+from phyll_acoustic.presets import PRESETS, preset_value
 from phyll_acoustic.signals import (
     Nonlinearity,
     line_readout,
@@ -48,9 +52,17 @@ from phyll_acoustic.signals import (
     schroeder_phases,
     tone_grid,
 )
+from phyll_acoustic.validation import (
+    above_absolute_zero,
+    at_least,
+    choice,
+    optional_positive,
+    parse_points,
+    positive,
+)
 from phyll_core.domain import Domain, Interval
 from phyll_core.errors import ParameterError
-from phyll_core.system import PhysicalSystem
+from phyll_core.system import Controls, PhysicalSystem
 
 _BLAS: Any = None
 
@@ -73,67 +85,6 @@ READ_MARGIN = 6.0
 MODE_MARGIN = 1.5
 
 
-def parse_points(text: str, what: str, count: int) -> np.ndarray | None:
-    """Parse ``"x,y,z;x,y,z;..."`` (metres) into a (count, 3) array; ``""`` gives ``None``.
-    Raises ParameterError on a malformed string or a wrong number of points."""
-    text = text.strip()
-    if not text:
-        return None
-    try:
-        rows = [[float(v) for v in item.split(",")] for item in text.split(";") if item.strip()]
-    except ValueError:
-        raise ParameterError(
-            f"parameter '{what}' expects 'x,y,z' points separated by ';' (metres), got {text!r}"
-        ) from None
-    if len(rows) != count or any(len(r) != 3 for r in rows):
-        raise ParameterError(
-            f"parameter '{what}' expects {count} point(s) of 3 coordinates 'x,y,z' separated"
-            f" by ';', got {text!r}"
-        )
-    return np.array(rows, dtype=np.float64)
-
-
-def _positive(name: str) -> Any:
-    def check(instance: Any, attribute: Any, value: float) -> None:
-        if not (math.isfinite(value) and value > 0):
-            raise ParameterError(f"parameter '{name}' must be finite and > 0, got {value!r}")
-
-    return check
-
-
-def _at_least(name: str, low: float) -> Any:
-    def check(instance: Any, attribute: Any, value: float) -> None:
-        if not (math.isfinite(value) and value >= low):
-            raise ParameterError(f"parameter '{name}' must be finite and >= {low}, got {value!r}")
-
-    return check
-
-
-def _above_absolute_zero(instance: Any, attribute: Any, value: float) -> None:
-    if not (math.isfinite(value) and value > -ZERO_CELSIUS):
-        raise ParameterError(
-            f"parameter 'temperature' must be above absolute zero (-273.15 C), got {value!r}"
-        )
-
-
-def _optional_positive(name: str) -> Any:
-    def check(instance: Any, attribute: Any, value: float | None) -> None:
-        if value is not None:
-            _positive(name)(instance, attribute, value)
-
-    return check
-
-
-def _choice(name: str, options: tuple[str, ...]) -> Any:
-    def check(instance: Any, attribute: Any, value: str) -> None:
-        if value not in options:
-            raise ParameterError(
-                f"parameter '{name}' must be one of {', '.join(options)}, got {value!r}"
-            )
-
-    return check
-
-
 @attrs.define(kw_only=True, eq=False)
 class AcousticCavity(PhysicalSystem):
     """Tones from ``speakers`` loudspeakers in a reverberant cavity, read as spectrum magnitudes
@@ -144,50 +95,59 @@ class AcousticCavity(PhysicalSystem):
     Celsius. The same ``seed`` gives the same cavity, positions, tone phases and noise sequence.
     ``perturb(strength, rng)`` changes the air temperature by ``strength`` kelvin with a random
     sign drawn from ``rng``.
+
+    ``tone_gains=True`` makes the drive gain of every tone (every input component, one tone on
+    one loudspeaker) a trainable control in [0, 1], initially 1: the drive becomes
+    ``u = (x * gains) @ D``, so the controls set how strongly each tone drives the speaker's
+    nonlinearity and the cavity (see :attr:`controls`).
     """
 
     name = "acoustic"
 
-    inputs: int = attrs.field(default=20, validator=_at_least("inputs", 1))
-    outputs: int = attrs.field(default=20, validator=_at_least("outputs", 1))
-    speakers: int = attrs.field(default=4, validator=_at_least("speakers", 1))
-    tone_start: float = attrs.field(default=1500.0, validator=_positive("tone_start"))
-    tone_spacing: float = attrs.field(default=500.0, validator=_positive("tone_spacing"))
-    bin_low: float | None = attrs.field(default=None, validator=_optional_positive("bin_low"))
-    bin_high: float | None = attrs.field(default=None, validator=_optional_positive("bin_high"))
+    inputs: int = attrs.field(default=20, validator=at_least("inputs", 1))
+    outputs: int = attrs.field(default=20, validator=at_least("outputs", 1))
+    microphones: int | None = attrs.field(default=None, validator=optional_positive("microphones"))
+    speakers: int = attrs.field(default=4, validator=at_least("speakers", 1))
+    tone_start: float = attrs.field(default=1500.0, validator=positive("tone_start"))
+    tone_spacing: float = attrs.field(default=500.0, validator=positive("tone_spacing"))
+    bin_low: float | None = attrs.field(default=None, validator=optional_positive("bin_low"))
+    bin_high: float | None = attrs.field(default=None, validator=optional_positive("bin_high"))
     record_time: float | None = attrs.field(
-        default=None, validator=_optional_positive("record_time")
+        default=None, validator=optional_positive("record_time")
     )
     nonlinearity: str = attrs.field(
-        default="tanh", validator=_choice("nonlinearity", ("tanh", "poly", "none"))
+        default="tanh", validator=choice("nonlinearity", ("tanh", "poly", "none"))
     )
-    saturation: float = attrs.field(default=2.0, validator=_at_least("saturation", 0.0))
+    saturation: float = attrs.field(default=2.0, validator=at_least("saturation", 0.0))
     beta: float = 0.2
     gamma: float = -0.3
-    cavity: str = attrs.field(default="room", validator=_choice("cavity", ("room", "chaotic")))
-    room_length: float = attrs.field(default=0.8, validator=_positive("room_length"))
-    room_width: float = attrs.field(default=0.6, validator=_positive("room_width"))
-    room_height: float = attrs.field(default=0.5, validator=_positive("room_height"))
-    absorption: float = attrs.field(default=0.03, validator=_positive("absorption"))
-    q: float | None = attrs.field(default=None, validator=_optional_positive("q"))
+    cavity: str = attrs.field(default="room", validator=choice("cavity", ("room", "chaotic")))
+    room_length: float = attrs.field(default=0.8, validator=positive("room_length"))
+    room_width: float = attrs.field(default=0.6, validator=positive("room_width"))
+    room_height: float = attrs.field(default=0.5, validator=positive("room_height"))
+    absorption: float = attrs.field(default=0.03, validator=positive("absorption"))
+    q: float | None = attrs.field(default=None, validator=optional_positive("q"))
     sources: str = ""
     microphone: str = ""
-    temperature: float = attrs.field(default=20.0, validator=_above_absolute_zero)
-    gain: float = attrs.field(default=0.5, validator=_positive("gain"))
-    noise: float = attrs.field(default=0.003, validator=_at_least("noise", 0.0))
+    temperature: float = attrs.field(default=20.0, validator=above_absolute_zero)
+    gain: float = attrs.field(default=0.5, validator=positive("gain"))
+    noise: float = attrs.field(default=0.003, validator=at_least("noise", 0.0))
     time_samples: int | None = attrs.field(
-        default=None, validator=_optional_positive("time_samples")
+        default=None, validator=optional_positive("time_samples")
     )
     seed: int = 0
+    tone_gains: bool = False
+    preset: str = attrs.field(default="none", validator=choice("preset", tuple(PRESETS)))
 
     # derived state
     temperature0: float = attrs.field(init=False)
     room: Room = attrs.field(init=False, repr=False)
     source_positions: np.ndarray = attrs.field(init=False, repr=False)
-    microphone_position: np.ndarray = attrs.field(init=False, repr=False)
+    microphone_positions: np.ndarray = attrs.field(init=False, repr=False)
     modes: Modes = attrs.field(init=False, repr=False)
     tone_frequencies: np.ndarray = attrs.field(init=False, repr=False)
     bin_frequencies: np.ndarray = attrs.field(init=False, repr=False)
+    _mics: int = attrs.field(init=False, repr=False)
     line_frequencies: np.ndarray = attrs.field(init=False, repr=False)
     _tones: int = attrs.field(init=False, repr=False)
     _speaker_of: np.ndarray = attrs.field(init=False, repr=False)
@@ -201,6 +161,7 @@ class AcousticCavity(PhysicalSystem):
     _mix: np.ndarray = attrs.field(init=False, repr=False)
     _speaker: Nonlinearity = attrs.field(init=False, repr=False)
     _noise_rng: np.random.Generator = attrs.field(init=False, repr=False)
+    _gains: np.ndarray | None = attrs.field(init=False, repr=False, default=None)
 
     def __attrs_post_init__(self) -> None:
         try:
@@ -228,15 +189,26 @@ class AcousticCavity(PhysicalSystem):
         self.tone_frequencies = grid.frequencies
         self._speaker = Nonlinearity(self.nonlinearity, self.saturation, self.beta, self.gamma)
 
-        # output bins and the recording
-        duration = self.record_time or 3.0 / self.tone_spacing
-        low = self.bin_low or self.tone_start - 0.5 * self.tone_spacing
-        high = self.bin_high or low + (self.outputs - 1) * self._tones * self.tone_spacing / (
-            self.outputs
-        )
+        # output bins (the same on every microphone) and the recording
+        # microphones: as given, else as many as the positions given, else the preset's, else 1
+        placed = len([p for p in self.microphone.split(";") if p.strip()])
+        self._mics = self.microphones or placed or self._unset("microphones") or 1
+        if self.outputs % self._mics:
+            raise ParameterError(
+                f"parameter 'outputs' ({self.outputs}) must be a multiple of microphones"
+                f" ({self._mics}): every microphone reads the same bins"
+            )
+        bins = self.outputs // self._mics
+        duration = self._unset("record_time") or 3.0 / self.tone_spacing
+        # default: ``bins`` bins ``T * spacing / bins`` apart spanning the tone band, placed so
+        # that every tone has a bin on it when bins is a multiple of T
+        step = self._tones * self.tone_spacing / bins
+        low = self._unset("bin_low") or self.tone_start - (bins // (2 * self._tones)) * step
+        high = self._unset("bin_high") or low + (bins - 1) * step
         if high < low:
             raise ParameterError(f"bin_high ({high:g} Hz) must be >= bin_low ({low:g} Hz)")
-        self.bin_frequencies = np.linspace(low, high, self.outputs)
+        mic_bins = np.linspace(low, high, bins)
+        self.bin_frequencies = np.tile(mic_bins, self._mics)
 
         # spectral lines seen by the read-out and the time grid holding them alias-free
         top = math.ceil((high + READ_MARGIN / duration) / grid.base)
@@ -253,7 +225,7 @@ class AcousticCavity(PhysicalSystem):
         t = np.arange(self._samples) / self._samples  # in periods of the base frequency
         self._dft = (2.0 / self._samples) * np.exp(-2j * np.pi * np.outer(t, lines))  # (M, L)
         self._direct, self._image = line_readout(
-            2 * np.pi * self.line_frequencies, 2 * np.pi * self.bin_frequencies, duration
+            2 * np.pi * self.line_frequencies, 2 * np.pi * mic_bins, duration
         )
 
         # drive matrix: input i -> speaker s's time samples, D[i, s*M + j]; every speaker plays
@@ -266,9 +238,8 @@ class AcousticCavity(PhysicalSystem):
 
         # cavity
         self.room = Room(self.room_length, self.room_width, self.room_height)
-        self.source_positions = self._positions(self.sources, "sources", self.speakers, rng)
-        mic = self._positions(self.microphone, "microphone", 1, rng)
-        self.microphone_position = mic[0]
+        self.source_positions = self._positions("sources", self.speakers, rng)
+        self.microphone_positions = self._positions("microphone", self._mics, rng)
         c0 = speed_of_sound(self.temperature0)
         # the cut-off depends on the read band only (top >= high), not on the time grid, so the
         # cavity is the same whatever the loudspeaker model or time_samples
@@ -279,18 +250,28 @@ class AcousticCavity(PhysicalSystem):
                 " use a smaller room or lower frequencies"
             )
         if self.cavity == "room":
-            self.modes = shoebox_modes(self.room, self.source_positions, mic[0], k_max)
+            self.modes = shoebox_modes(
+                self.room, self.source_positions, self.microphone_positions, k_max
+            )
         else:
-            self.modes = chaotic_modes(self.room, self.speakers, k_max, rng)
-        h_tones = self._raw_transfer(self.tone_frequencies, c0)
+            self.modes = chaotic_modes(self.room, self.speakers, k_max, rng, self._mics)
+        h_tones = self._raw_transfer(self.tone_frequencies, c0)  # (mics, S, T)
         used = np.zeros((self.speakers, self._tones), dtype=bool)
         used[self._speaker_of, self._tone_of] = True
-        self._scale = float(1.0 / np.sqrt(np.mean(np.abs(h_tones[used]) ** 2)))
+        self._scale = float(1.0 / np.sqrt(np.mean(np.abs(h_tones[:, used]) ** 2)))
         self._update_mix()
 
-    def _positions(self, text: str, what: str, count: int, rng: np.random.Generator) -> np.ndarray:
+    def _unset(self, name: str) -> Any:
+        """Parameter ``name`` as given, or the preset's value when it was left unset."""
+        return preset_value(self.preset, name, getattr(self, name))
+
+    def _positions(self, what: str, count: int, rng: np.random.Generator) -> np.ndarray:
         # always draw, so the random stream does not depend on which positions were given
         drawn = rng.uniform(0.05, 0.95, (count, 3)) * self.room.sides
+        text = getattr(self, what)
+        if not text:  # a preset's positions serve only for its own number of points
+            text = self._unset(what)
+            text = text if len([p for p in text.split(";") if p.strip()]) == count else ""
         given = parse_points(text, what, count)
         if given is None:
             return drawn
@@ -312,15 +293,17 @@ class AcousticCavity(PhysicalSystem):
                 "volume": self.room.volume,
             }
         )
-        return transfer(self.modes, 2 * np.pi * np.asarray(frequencies), c, **damping)
+        h = transfer(self.modes, 2 * np.pi * np.asarray(frequencies), c, **damping)
+        return h.reshape(self._mics, self.speakers, -1)
 
     def _update_mix(self) -> None:
         """Recompute G (speaker time samples -> complex bins) for the current temperature."""
-        h = self.transfer_function(self.line_frequencies)  # (S, L)
+        h = self.transfer_functions(self.line_frequencies)  # (mics, S, L)
         # Y_b = sum_p H_p c_p direct[p, b] + conj(H_p c_p) image[p, b], c_p = v @ dft[:, p]
-        hd = self._dft[None, :, :] * h[:, None, :]  # (S, M, L)
-        g = hd @ self._direct + np.conj(hd) @ self._image  # (S, M, B)
-        g = self.gain * self._tones * g.reshape(-1, self.outputs)
+        hd = self._dft[None, None, :, :] * h[:, :, None, :]  # (mics, S, M, L)
+        g = hd @ self._direct + np.conj(hd) @ self._image  # (mics, S, M, B)
+        # rows: speaker s's time sample j (s * M + j); columns: microphone m's bin b (m * B + b)
+        g = self.gain * self._tones * g.transpose(1, 2, 0, 3).reshape(-1, self.outputs)
         self._mix = np.concatenate([g.real, g.imag], axis=1).astype(np.float32)
 
     # -- public physics ----------------------------------------------------------------------
@@ -329,11 +312,21 @@ class AcousticCavity(PhysicalSystem):
         """Current speed of sound (m/s)."""
         return speed_of_sound(self.temperature)
 
-    def transfer_function(self, frequencies: Any) -> np.ndarray:
-        """Normalised complex transfer functions ``H_s(f)`` at ``frequencies`` (Hz) for the
-        current temperature, shape (speakers, len(frequencies))."""
+    @property
+    def microphone_position(self) -> np.ndarray:
+        """Position (3,) of the first microphone (m); all of them: ``microphone_positions``."""
+        return self.microphone_positions[0]
+
+    def transfer_functions(self, frequencies: Any) -> np.ndarray:
+        """Normalised complex transfer functions ``H_ms(f)`` from every loudspeaker ``s`` to
+        every microphone ``m`` at ``frequencies`` (Hz) for the current temperature, shape
+        (microphones, speakers, len(frequencies))."""
         f = np.atleast_1d(np.asarray(frequencies, dtype=np.float64))
         return self._scale * self._raw_transfer(f, self.speed_of_sound)
+
+    def transfer_function(self, frequencies: Any, microphone: int = 0) -> np.ndarray:
+        """``transfer_functions`` to one microphone: shape (speakers, len(frequencies))."""
+        return self.transfer_functions(frequencies)[microphone]
 
     def mode_frequencies(self) -> np.ndarray:
         """Mode frequencies ``f_n = c(T) k_n / (2 pi)`` (Hz) at the current temperature."""
@@ -352,6 +345,18 @@ class AcousticCavity(PhysicalSystem):
     def domain(self) -> Domain:
         return Interval(0.0, 1.0)
 
+    @property
+    def controls(self) -> Controls | None:
+        if not self.tone_gains:
+            return None
+        return Controls(self.inputs, Interval(0.0, 1.0), "drive gain of every tone")
+
+    def _get_controls(self) -> np.ndarray:
+        return np.ones(self.inputs) if self._gains is None else self._gains.copy()
+
+    def _set_controls(self, theta: np.ndarray) -> None:
+        self._gains = theta.copy()
+
     def _forward(self, x: np.ndarray) -> np.ndarray:
         # The products are thin (20 x ~200): multithreaded BLAS only adds synchronisation
         # (and is much slower on a busy machine), so run them on one thread.
@@ -362,6 +367,8 @@ class AcousticCavity(PhysicalSystem):
         g = self._speaker.function()
         out = np.empty((x.shape[0], self.outputs), dtype=np.float64)
         xf = x.astype(np.float32)
+        if self.tone_gains and self._gains is not None:
+            xf *= self._gains.astype(np.float32)
         b = self.outputs
         for start in range(0, x.shape[0], CHUNK):
             stop = min(start + CHUNK, x.shape[0])
