@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
+import signal
+import sys
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -27,10 +32,13 @@ def record(
     """Measure N random inputs from the system's domain and write the (input, output) pairs.
 
     FILE.npz holds arrays 'inputs' and 'outputs'; FILE.csv writes FILE.inputs.csv and
-    FILE.outputs.csv (no header, one row per measurement). An interrupted run resumes when the
-    same command is run again (progress in FILE.progress.jsonl)."""
+    FILE.outputs.csv (no header, one row per measurement). An interrupted run (Ctrl-C, SIGTERM,
+    a crash, an instrument outage) resumes when the same command is run again (progress in
+    FILE.progress.jsonl); the runtime-only options (timeout, retries, log, ...) may change."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
+    from phyll_core.hardware.errors import DeviceFailedError, RecordError
+    from phyll_core.hardware.record import progress_path
     from phyll_core.hardware.record import record as run_record
 
     columns = (
@@ -39,23 +47,45 @@ def record(
         MofNCompleteColumn(),
         TimeRemainingColumn(),
     )
-    with Progress(*columns, console=stderr_console(), transient=json) as bar:
-        task = bar.add_task(f"recording {system}", total=samples)
+    saved = [0]
 
-        def update(done: int, total: int) -> None:
-            bar.update(task, completed=done)
-
-        result = run_record(
-            system,
-            param,
-            samples,
-            out,
-            seed=seed,
-            batch=batch,
-            restart=restart,
-            force=force,
-            on_progress=update,
+    def hint() -> str:
+        where = progress_path(out)
+        return (
+            f"{saved[0]} of {samples} rows are saved in {where}; run the same command again to"
+            " resume"
         )
+
+    try:
+        with _sigterm_as_interrupt(), Progress(
+            *columns, console=stderr_console(), transient=json
+        ) as bar:
+            task = bar.add_task(f"recording {system}", total=samples)
+
+            def update(done: int, total: int) -> None:
+                saved[0] = done
+                bar.update(task, completed=done)
+
+            result = run_record(
+                system,
+                param,
+                samples,
+                out,
+                seed=seed,
+                batch=batch,
+                restart=restart,
+                force=force,
+                on_progress=update,
+            )
+    except KeyboardInterrupt:
+        if saved[0] > 0:
+            print(f"interrupted: {hint()}", file=sys.stderr)
+            raise typer.Exit(130) from None
+        raise
+    except DeviceFailedError as exc:
+        if saved[0] > 0:
+            raise RecordError(f"{exc}; {hint()}") from exc
+        raise
     if json:
         print_json(result.as_dict())
         return
@@ -66,6 +96,24 @@ def record(
     ]
     rows += [["file", f] for f in result.files]
     print_table(f"Recorded '{result.system}'", ["item", "value"], rows)
+
+
+@contextlib.contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    """Handle SIGTERM like Ctrl-C while recording (the saved rows and the hint are the same)."""
+
+    def interrupt(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    try:
+        previous = signal.signal(signal.SIGTERM, interrupt)
+    except ValueError:  # not the main thread: leave signals alone
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def add_to(app: typer.Typer) -> None:

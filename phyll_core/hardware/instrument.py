@@ -211,7 +211,7 @@ class InstrumentSystem(PhysicalSystem, DeviceCalls):
         connected, its identity)."""
         if self._lock is not None:
             return self
-        lock = DeviceLock(self.lock_key, self.lock_dir)
+        lock = DeviceLock(self.lock_key, self.lock_dir, label=self.address)
         lock.acquire()
         self._lock = lock
         try:

@@ -25,12 +25,9 @@ VisaInstrumentSystem is built; the default backend is pyvisa-py (``@py``).
 
 from __future__ import annotations
 
-import contextlib
 import difflib
 import functools
-import socket
 import string
-import threading
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -42,7 +39,15 @@ from phyll_core.domain import Binary, Domain, Interval
 from phyll_core.errors import HardwareError, ParameterError
 from phyll_core.hardware.errors import MalformedReplyError
 from phyll_core.hardware.instrument import InstrumentSystem
-from phyll_core.hardware.options import RUNTIME_PARAMS, runtime_options
+from phyll_core.hardware.options import OUTPUT_LIMIT, RUNTIME_PARAMS, runtime_options
+from phyll_core.hardware.visa_io import (
+    _pyvisa,
+    canonical_resource,
+    device_key,
+    read_reply,
+    resource_manager,
+    set_tcp_nodelay,
+)
 from phyll_core.params import Param
 
 _APPLY_FIELDS = frozenset({"values", "n", "ch", "index", "value"})
@@ -78,8 +83,11 @@ class VisaSpec:
     commands sent after every (re)connect; ``apply`` templates; ``trigger`` commands written
     before the ``acquire`` query; optional ``measure_batch`` query of up to ``max_batch`` rows;
     ``trace_length`` numbers per reply (default ``outputs``) separated by ``separator``; decode:
-    ``output = output_offset + output_scale * trace[output_select]``; ``idn_contains`` checks
-    the ``*IDN?`` answer at connect (guards against the wrong instrument).
+    ``output = output_offset + output_scale * trace[output_select]``; ``output_low`` /
+    ``output_high`` the output bounds (default ``|v| <= 1e12``; a value outside is a malformed
+    reply, retried); ``identify`` asks ``*IDN?`` at connect and locks the device also by that
+    identity (turn it off for an instrument without ``*IDN?``); ``idn_contains`` checks the
+    ``*IDN?`` answer at connect (guards against the wrong instrument).
     """
 
     inputs: int = attrs.field(validator=attrs.validators.ge(1))
@@ -105,6 +113,9 @@ class VisaSpec:
     output_offset: float = 0.0
     read_termination: str = "\n"
     write_termination: str = "\n"
+    output_low: float | None = None
+    output_high: float | None = None
+    identify: bool = True
     idn_contains: str | None = None
     description: str = ""
 
@@ -179,65 +190,6 @@ def load_visa_spec(path: str | Path) -> VisaSpec:
     return VisaSpec.from_mapping(data.get("instrument", data))
 
 
-_MANAGERS: dict[str, Any] = {}
-_MANAGERS_LOCK = threading.Lock()
-
-
-def _pyvisa() -> Any:
-    try:
-        import pyvisa
-    except ImportError:
-        raise HardwareError(
-            "VISA instruments need PyVISA: pip install 'phyll-core[visa]' (pyvisa, pyvisa-py)"
-        ) from None
-    return pyvisa
-
-
-def resource_manager(library: str = "@py") -> Any:
-    """The process-wide PyVISA ResourceManager of ``library`` (created on first use)."""
-    with _MANAGERS_LOCK:
-        if library not in _MANAGERS:
-            try:
-                _MANAGERS[library] = _pyvisa().ResourceManager(library)
-            except (OSError, ValueError) as exc:
-                raise HardwareError(f"cannot load the VISA library '{library}': {exc}") from None
-        return _MANAGERS[library]
-
-
-def canonical_resource(resource: str) -> str:
-    """The canonical form of a VISA resource string; HardwareError when it does not parse."""
-    _pyvisa()
-    from pyvisa import rname
-
-    try:
-        return str(rname.parse_resource_name(resource.strip()))
-    except rname.InvalidResourceName as exc:
-        raise HardwareError(f"invalid VISA resource string {resource!r}: {exc}") from None
-
-
-def set_tcp_nodelay(resource: Any) -> bool:
-    """Disable Nagle's algorithm on a ``TCPIP::...::SOCKET`` resource; return True if done.
-
-    NI-VISA does this by default. pyvisa-py (0.8) leaves Nagle on and refuses the
-    ``VI_ATTR_TCPIP_NODELAY`` attribute, so back-to-back small writes (setpoints, then the
-    trigger) wait for the instrument's delayed ACK: about 40 ms per measurement on Linux. We try
-    the attribute first and fall back to pyvisa-py's socket. Other resources are left alone.
-    """
-    if not str(getattr(resource, "resource_name", "")).upper().endswith("::SOCKET"):
-        return False
-    constants = _pyvisa().constants
-    with contextlib.suppress(Exception):
-        resource.set_visa_attribute(constants.VI_ATTR_TCPIP_NODELAY, constants.VI_TRUE)
-        if resource.get_visa_attribute(constants.VI_ATTR_TCPIP_NODELAY):
-            return True
-    try:  # pyvisa-py: the session object holds the socket as ``interface``
-        sock = resource.visalib.sessions[resource.session].interface
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    except (AttributeError, KeyError, TypeError, OSError):
-        return False
-    return True
-
-
 @attrs.define(kw_only=True, eq=False)
 class VisaInstrumentSystem(InstrumentSystem):
     """An instrument reached through PyVISA at ``address`` (a VISA resource string such as
@@ -246,7 +198,11 @@ class VisaInstrumentSystem(InstrumentSystem):
     ``name`` names this instrument in messages; ``visa_library`` picks the PyVISA backend
     (``@py`` = pyvisa-py); ``use_batch`` uses ``spec.measure_batch`` when the spec has one;
     ``tcp_nodelay`` disables Nagle's algorithm on raw TCP sockets (see
-    :func:`set_tcp_nodelay`).
+    :func:`set_tcp_nodelay`); ``max_reply_bytes`` caps the size of one reply (0: 32 bytes per
+    number the largest reply should hold, plus 64 KiB). Every reply is read under the deadline
+    of its device call (:func:`~phyll_core.hardware.visa_io.read_reply`). The device lock is
+    keyed on :func:`~phyll_core.hardware.visa_io.device_key` of the address and, with
+    ``spec.identify``, on the ``*IDN?`` identity too.
     All runtime options of :class:`InstrumentSystem` apply (the VISA I/O timeout is set to
     ``timeout``). Transient errors: VisaIOError (timeouts, lost connections), OSError,
     malformed replies.
@@ -257,11 +213,16 @@ class VisaInstrumentSystem(InstrumentSystem):
     visa_library: str = "@py"
     use_batch: bool = True
     tcp_nodelay: bool = True
+    max_reply_bytes: int = attrs.field(default=0, validator=attrs.validators.ge(0))
     _resource: Any = attrs.field(default=None, init=False, repr=False)
-    _canonical: str = attrs.field(default="", init=False, repr=False)
+    _key: str = attrs.field(default="", init=False, repr=False)
+    _reply_cap: int = attrs.field(default=0, init=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
-        self._canonical = canonical_resource(self.address)
+        canonical_resource(self.address)  # refuse a malformed resource string at once
+        rows = max(1, self.spec.max_batch if self.spec.measure_batch else 1)
+        auto = 32 * rows * self.spec.length + 65536
+        self._reply_cap = self.max_reply_bytes or auto
 
     @property
     def input_dim(self) -> int:
@@ -277,7 +238,14 @@ class VisaInstrumentSystem(InstrumentSystem):
 
     @property
     def lock_key(self) -> str:
-        return self._canonical
+        if not self._key:  # resolved when first opened (host names may need DNS)
+            self._key = device_key(self.address)
+        return self._key
+
+    @property
+    def output_bounds(self) -> tuple[float, float]:
+        low, high = self.spec.output_low, self.spec.output_high
+        return (-OUTPUT_LIMIT if low is None else low, OUTPUT_LIMIT if high is None else high)
 
     @property
     def max_batch(self) -> int:
@@ -307,15 +275,17 @@ class VisaInstrumentSystem(InstrumentSystem):
         self._resource = res
         if self.tcp_nodelay:
             set_tcp_nodelay(res)
-        for command in spec.setup:
-            res.write(command)
-        if spec.idn_contains is not None:
-            idn = res.query("*IDN?").strip()
-            if spec.idn_contains not in idn:
+        if spec.identify or spec.idn_contains is not None:
+            idn = self._query("*IDN?").strip()
+            if spec.identify:
+                self.claim_identity(idn)  # before any command that changes the device's state
+            if spec.idn_contains is not None and spec.idn_contains not in idn:
                 raise HardwareError(
                     f"device at {self.address} answered *IDN? with {idn!r}, which does not"
                     f" contain {spec.idn_contains!r}: wrong instrument?"
                 )
+        for command in spec.setup:
+            res.write(command)
 
     def _disconnect(self) -> None:
         res, self._resource = self._resource, None
@@ -344,7 +314,7 @@ class VisaInstrumentSystem(InstrumentSystem):
         res = self._resource
         for command in self.spec.trigger:
             res.write(command)
-        return self._parse(res.query(self.spec.acquire), self.spec.length)
+        return self._parse(self._query(self.spec.acquire), self.spec.length)
 
     def _measure_batch(self, setpoints: np.ndarray) -> np.ndarray:
         spec = self.spec
@@ -352,7 +322,13 @@ class VisaInstrumentSystem(InstrumentSystem):
         values = spec.separator.join(self._format(setpoints.ravel().tolist()))
         rows, n = setpoints.shape
         query = spec.measure_batch.format(rows=rows, n=n, values=values)
-        return self._parse(self._resource.query(query), rows * spec.length).reshape(rows, -1)
+        return self._parse(self._query(query), rows * spec.length).reshape(rows, -1)
+
+    def _query(self, command: str) -> str:
+        """Write ``command`` and read the reply, bounded in size and by the call's deadline."""
+        res = self._resource
+        res.write(command)
+        return read_reply(res, self.call_time_left, self._reply_cap, self.spec.read_termination)
 
     def _parse(self, reply: str, count: int) -> np.ndarray:
         parts = reply.strip().split(self.spec.separator)
@@ -380,6 +356,10 @@ def _clip(reply: str, limit: int = 60) -> str:
 
 VISA_PARAMS: tuple[Param, ...] = (
     Param("batch", "bool", True, "use the instrument's batched measurement command if it has one"),
+    Param(
+        "max_reply", "int", 0,
+        "largest device reply in bytes (0: 32 bytes per expected number + 64 KiB)", low=0,
+    ),
     *RUNTIME_PARAMS,
 )
 
@@ -392,10 +372,13 @@ def visa_system_factory(spec: VisaSpec | str | Path, name: str = "visa") -> Any:
     (Param("resource", "str", DEFAULT), *VISA_PARAMS))``.
     """
 
-    def factory(resource: str, batch: bool = True, **values: Any) -> VisaInstrumentSystem:
+    def factory(
+        resource: str, batch: bool = True, max_reply: int = 0, **values: Any
+    ) -> VisaInstrumentSystem:
         the_spec = spec if isinstance(spec, VisaSpec) else load_visa_spec(spec)
         return VisaInstrumentSystem(
-            name=name, spec=the_spec, address=resource, use_batch=batch, **runtime_options(values)
+            name=name, spec=the_spec, address=resource, use_batch=batch,
+            max_reply_bytes=max_reply, **runtime_options(values),
         )
 
     return factory

@@ -1,9 +1,14 @@
-"""A pure-Python fake instrument for the runtime's unit tests (no sockets, no VISA)."""
+"""A pure-Python fake instrument for the runtime's unit tests (no sockets, no VISA), and a
+helper running ``phyll record`` in a child process."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
 import attrs
@@ -21,13 +26,34 @@ def needs_emulator() -> None:
     pytest.importorskip("phyll_scpi_example", reason="needs examples/scpi_plugin installed")
 
 
+def start_record(
+    args: list[str], progress: Path, ready: int = 300
+) -> subprocess.Popen[str]:
+    """``phyll record ARGS`` in a child process; returns once ``progress`` holds more than
+    ``ready`` bytes (it has saved its first chunk)."""
+    env = {**os.environ, "PHYLL_LOAD_PLUGINS": "phyll-scpi-example"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "phyll_core", *args],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+    )
+    deadline = time.monotonic() + 60
+    while proc.poll() is None and time.monotonic() < deadline:
+        if progress.exists() and progress.stat().st_size > ready:
+            return proc
+        time.sleep(0.02)
+    proc.kill()
+    out, err = proc.communicate()
+    raise AssertionError(f"phyll record did not start: {out} {err}")
+
+
 @attrs.define(kw_only=True, eq=False)
 class FakeDevice(InstrumentSystem):
     """``y = tanh(setpoints @ M) + noise``, setpoints = ``gain * x`` bounded to [0, 1].
 
     ``actions`` maps the 1-based number of an ``_acquire`` call (or ``"always"``) to a fault:
     ``transient`` (ConnectionError), ``fatal`` (ValueError), ``slow`` (0.15 s), ``hang`` (until
-    disconnected, at most 5 s), ``nan``. ``events`` records every device call in order.
+    disconnected, at most 5 s), ``nan``, ``huge`` (one output is 1e308). ``events`` records
+    every device call in order.
     """
 
     name = "fake-device"
@@ -103,6 +129,9 @@ class FakeDevice(InstrumentSystem):
         y = np.tanh(self._current @ self.matrix)
         if action == "nan":
             y = y * np.nan
+        if action == "huge":
+            y = y.copy()
+            y[0] = 1e308
         if self.noise:
             y = y + self.noise * self._rng.standard_normal(y.shape)
         return y

@@ -13,6 +13,7 @@ from phyll_core.errors import HardwareError, PhysicalInputError
 from phyll_core.hardware import (
     DeviceBusyError,
     DeviceFailedError,
+    DeviceOutageError,
     SetpointOutOfBoundsError,
     read_log,
 )
@@ -255,3 +256,41 @@ def test_an_interrupted_call_reconnects_before_the_next_measurement() -> None:
     assert dev.events[-1] == "disconnect"  # no stale reply can be read later
     np.testing.assert_allclose(dev.forward(X[:1]), dev.expected(X[:1]), rtol=1e-12)
     assert dev.events.count("connect") == 2
+
+
+def test_out_of_range_outputs_are_retried_like_malformed_replies() -> None:
+    dev = FakeDevice(actions={2: "huge"}, backoff=0.0)
+    y = dev.forward(X[:3])
+    np.testing.assert_allclose(y, dev.expected(X[:3]), rtol=1e-12)  # 1e308 never got through
+    assert [m.retries for m in dev.last_metadata] == [0, 1, 0]
+    dev.close()
+    always = FakeDevice(actions={"always": "huge"}, retries=1, backoff=0.0)
+    with pytest.raises(DeviceOutageError, match=r"1e\+308 for output 0, outside the output bounds"):
+        always.forward(X[:1])
+
+
+def test_declared_output_bounds_are_enforced() -> None:
+    class Narrow(FakeDevice):
+        @property
+        def output_bounds(self) -> tuple[float, float]:
+            return (-0.2, 0.2)
+
+    dev = Narrow(gain=1.0, retries=0)
+    x = np.full((1, 4), 0.9)  # two of the outputs leave [-0.2, 0.2]
+    assert np.abs(dev.expected(x)).max() > 0.2
+    with pytest.raises(DeviceOutageError, match=r"outside the output bounds \[-0.2, 0.2\]"):
+        dev.forward(x)
+
+
+def test_a_failed_query_hands_over_the_rows_it_measured() -> None:
+    dev = FakeDevice(actions={4: "fatal"})
+    with pytest.raises(DeviceFailedError) as info:
+        dev.forward(X)
+    assert not isinstance(info.value, DeviceOutageError)  # not transient: not an outage
+    assert info.value.completed == 3
+    np.testing.assert_allclose(info.value.partial_outputs, dev.expected(X[:3]), rtol=1e-12)
+    dev.close()
+    down = FakeDevice(actions={n: "transient" for n in range(3, 99)}, retries=1, backoff=0.0)
+    with pytest.raises(DeviceOutageError) as outage:
+        down.forward(X)
+    assert isinstance(outage.value, DeviceFailedError) and outage.value.completed == 2

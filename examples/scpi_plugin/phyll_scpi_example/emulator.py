@@ -5,13 +5,18 @@ instrument's raw SCPI socket does (one command per line, ``;`` separates command
 with a newline), and can misbehave on purpose: a delay per acquisition, and with probability
 ``fault_rate`` a data query answered by a fault: ``timeout`` (the reply is held back for
 ``hang`` seconds, then the connection is dropped), ``drop`` (the connection is closed without a
-reply) or ``malformed`` (a corrupted reply). ``die_after`` makes the instrument go down for
-good after that many acquisitions (connections are closed and new ones refused).
+reply), ``malformed`` (a corrupted reply), and, when asked for by ``faults``, ``trickle`` (the
+reply is sent one byte every ``trickle`` seconds), ``endless`` (digits without end, no newline,
+until the client hangs up; at most 256 MiB) or ``outlier`` (one value is 1e308).
+``die_after`` makes the instrument go down for good after that many acquisitions (connections
+are closed and new ones refused). ``*IDN?`` answers ``phyll,SCPI-EMULATOR,SERIAL,1.0`` with
+``serial`` (default ``SEED-PORT``: every emulator is a different instrument).
 
 Run it::
 
     phyll-scpi-emulator --port 5025 --delay 0.003
     python -m phyll_scpi_example.emulator --port 5025 --fault-rate 0.05
+    phyll-scpi-emulator --fault-rate 0.1 --faults trickle,endless,outlier
 
 Commands (short SCPI forms): ``*IDN?``, ``*RST``, ``*CLS``, ``*OPC?``, ``SYST:ERR?``,
 ``CONF:DIM?`` (inputs,outputs), ``SOUR:VOLT:LIST v1,...,vN`` and ``SOUR:VOLT:LIST?``,
@@ -43,9 +48,17 @@ from phyll_scpi_example.response import ResponseModel
 
 HOST = "127.0.0.1"
 FAULTS = ("timeout", "drop", "malformed")
+"""The default fault kinds."""
+ALL_FAULTS = (*FAULTS, "trickle", "endless", "outlier")
 MAX_LINE = 1 << 22  # 4 MiB: a batch of 8192 rows of 20 values fits
+ENDLESS_LIMIT = 1 << 28  # an endless reply stops after 256 MiB even if nobody hangs up
 _DROP = object()
 _HANG = object()
+_ENDLESS = object()
+
+
+class _Trickle(str):
+    """A reply to be sent one byte at a time."""
 _CHANNEL = re.compile(r"^SOUR(\d+):VOLT$")
 
 
@@ -65,14 +78,18 @@ class EmulatorConfig:
     faults: tuple[str, ...] = attrs.field(default=FAULTS, converter=tuple)
     fault_seed: int = 0
     hang: float = 1.0
+    trickle: float = 0.05
     die_after: int | None = None
+    serial: str | None = None
     vmin: float = 0.0
     vmax: float = 1.0
 
     def __attrs_post_init__(self) -> None:
-        unknown = set(self.faults) - set(FAULTS)
+        unknown = set(self.faults) - set(ALL_FAULTS)
         if unknown or not self.faults:
-            raise ValueError(f"faults must be a non-empty subset of {FAULTS}, got {self.faults}")
+            raise ValueError(
+                f"faults must be a non-empty subset of {ALL_FAULTS}, got {self.faults}"
+            )
 
 
 @attrs.define
@@ -85,6 +102,7 @@ class EmulatorStats:
     setpoint_commands: int = 0
     acquisitions: int = 0
     faults: int = 0
+    bytes_sent: int = 0
 
 
 class _Server(socketserver.ThreadingTCPServer):
@@ -115,12 +133,36 @@ class _Handler(socketserver.StreamRequestHandler):
                     if reply is _HANG:
                         emu._stopping.wait(emu.config.hang)
                         return
-                    if reply is not None:
-                        self.wfile.write(reply.encode("ascii") + b"\n")
+                    if reply is _ENDLESS:
+                        self._send_endless(emu)
+                        return
+                    if isinstance(reply, _Trickle):
+                        self._send_trickle(emu, reply)
+                    elif reply is not None:
+                        self._send(emu, reply.encode("ascii") + b"\n")
         except OSError:
             return
         finally:
             emu._unregister(self.request)
+
+    def _send(self, emu: ScpiEmulator, data: bytes) -> None:
+        self.wfile.write(data)
+        with emu._state:
+            emu.stats.bytes_sent += len(data)
+
+    def _send_trickle(self, emu: ScpiEmulator, reply: str) -> None:
+        for byte in reply.encode("ascii") + b"\n":
+            if emu._stopping.wait(emu.config.trickle):
+                return
+            self._send(emu, bytes([byte]))
+            self.wfile.flush()
+
+    def _send_endless(self, emu: ScpiEmulator) -> None:
+        block = b"1," * 32768
+        for _ in range(ENDLESS_LIMIT // len(block)):
+            if emu._stopping.is_set():
+                return
+            self._send(emu, block)
 
 
 class ScpiEmulator:
@@ -158,6 +200,13 @@ class ScpiEmulator:
     def resource(self) -> str:
         """The VISA resource string of this instrument."""
         return f"TCPIP0::{HOST}::{self.port}::SOCKET"
+
+    @property
+    def serial(self) -> str:
+        """The serial number in the ``*IDN?`` answer (``config.serial`` or ``SEED-PORT``)."""
+        if self.config.serial is not None:
+            return self.config.serial
+        return f"{self.config.seed}-{self.port}"
 
     @property
     def is_down(self) -> bool:
@@ -230,7 +279,7 @@ class ScpiEmulator:
         with self._state:
             self.stats.commands += 1
         if head == "*IDN?":
-            return f"phyll,SCPI-EMULATOR,{self.config.seed},1.0"
+            return f"phyll,SCPI-EMULATOR,{self.serial},1.0"
         if head == "*RST":
             with self._state:
                 self._setpoints[:] = 0.0
@@ -373,11 +422,18 @@ class ScpiEmulator:
             return _DROP
         if fault == "timeout":
             return _HANG
+        if fault == "endless":
+            return _ENDLESS
+        if fault == "outlier":
+            values = np.array(values, dtype=np.float64).ravel()
+            values[values.size // 2] = 1e308
         text = _format(values)
         if fault == "malformed":
             parts = text.split(",")
             parts[len(parts) // 2] = "#ERR"
             return ",".join(parts[:-1])
+        if fault == "trickle":
+            return _Trickle(text)
         return text
 
 
@@ -402,10 +458,17 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--drift", type=float, default=d.drift, help="phase walk per acquisition")
     p.add_argument("--delay", type=float, default=d.delay, help="seconds per acquisition")
     p.add_argument("--fault-rate", type=float, default=d.fault_rate, help="fault probability")
-    p.add_argument("--faults", default=",".join(FAULTS), help="fault kinds to inject")
+    p.add_argument(
+        "--faults", default=",".join(FAULTS),
+        help=f"fault kinds to inject, of {','.join(ALL_FAULTS)}",
+    )
     p.add_argument("--fault-seed", type=int, default=d.fault_seed, help="seed of the faults")
     p.add_argument("--hang", type=float, default=d.hang, help="seconds a timeout fault hangs")
+    p.add_argument(
+        "--trickle", type=float, default=d.trickle, help="seconds per byte of a trickle fault"
+    )
     p.add_argument("--die-after", type=int, default=None, help="go down after N acquisitions")
+    p.add_argument("--serial", default=None, help="serial number in *IDN? (default SEED-PORT)")
     return p
 
 
@@ -425,7 +488,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         inputs=args.inputs, outputs=args.outputs, seed=args.seed, beta=args.beta,
         noise=args.noise, drift=args.drift, delay=args.delay, fault_rate=args.fault_rate,
         faults=tuple(f.strip() for f in args.faults.split(",") if f.strip()),
-        fault_seed=args.fault_seed, hang=args.hang, die_after=args.die_after,
+        fault_seed=args.fault_seed, hang=args.hang, trickle=args.trickle,
+        die_after=args.die_after, serial=args.serial,
     )
     emulator = ScpiEmulator(config, port=args.port).start()
     if args.port_file is not None:
