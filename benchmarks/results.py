@@ -56,9 +56,17 @@ def write_section(key: str, title: str, body: str) -> None:
     atomic_write_text(RESULTS, text)
 
 
-def accuracy_over_seeds(system: str, dataset: str, seeds: int, blocks: int = 2) -> dict[str, Any]:
+def accuracy_over_seeds(
+    system: str,
+    dataset: str,
+    seeds: int,
+    blocks: int = 2,
+    params: dict[str, Any] | None = None,
+    skip: bool = True,
+) -> dict[str, Any]:
     """Train ``--system SYSTEM --dataset DATASET --blocks BLOCKS --seed S`` for S in
-    0..seeds-1 with every other option at the default of ``phyll train``; return the test
+    0..seeds-1 (plus ``--param NAME=VALUE`` for each of ``params``, and ``--no-skip`` unless
+    ``skip``) with every other option at the default of ``phyll train``; return the test
     accuracy statistics plus mean train accuracy, seconds and physical queries per run."""
     import statistics
 
@@ -66,7 +74,15 @@ def accuracy_over_seeds(system: str, dataset: str, seeds: int, blocks: int = 2) 
 
     runs = []
     for seed in range(seeds):
-        summary = train(TrainConfig(system=system, dataset=dataset, blocks=blocks, seed=seed))
+        config = TrainConfig(
+            system=system,
+            dataset=dataset,
+            blocks=blocks,
+            seed=seed,
+            params=dict(params or {}),
+            skip=skip,
+        )
+        summary = train(config)
         runs.append(summary)
         print(f"{dataset} seed {seed}: test {summary['test_accuracy']:.4f}", flush=True)
     tests = [r["test_accuracy"] for r in runs]
