@@ -21,7 +21,7 @@ PARAMS: tuple[Param, ...] = (
         "int",
         None,
         "microphones, each reading outputs/microphones bins; default: as many as the"
-        " positions given, else the preset's, else 1",
+        " positions given, else the preset's, else 4",
         low=1,
     ),
     Param("speakers", "int", 4, "loudspeakers; input i: tone i mod T on speaker i // T", low=1),

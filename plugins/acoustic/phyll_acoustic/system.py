@@ -83,6 +83,9 @@ CHUNK = 1024
 READ_MARGIN = 6.0
 #: Modes are summed up to this multiple of the highest line frequency.
 MODE_MARGIN = 1.5
+#: Microphones when neither ``microphones``, their positions nor a preset say (four distinct
+#: complex mixes of every tone: no pair of outputs correlated above 0.99, see the docs).
+MICROPHONES = 4
 
 
 @attrs.define(kw_only=True, eq=False)
@@ -190,13 +193,14 @@ class AcousticCavity(PhysicalSystem):
         self._speaker = Nonlinearity(self.nonlinearity, self.saturation, self.beta, self.gamma)
 
         # output bins (the same on every microphone) and the recording
-        # microphones: as given, else as many as the positions given, else the preset's, else 1
+        # microphones: as given, else as many as the positions given, else the preset's, else 4
         placed = len([p for p in self.microphone.split(";") if p.strip()])
-        self._mics = self.microphones or placed or self._unset("microphones") or 1
+        self._mics = self.microphones or placed or self._unset("microphones") or MICROPHONES
         if self.outputs % self._mics:
             raise ParameterError(
                 f"parameter 'outputs' ({self.outputs}) must be a multiple of microphones"
-                f" ({self._mics}): every microphone reads the same bins"
+                f" ({self._mics}): every microphone reads the same bins (set microphones=1 for"
+                " one microphone)"
             )
         bins = self.outputs // self._mics
         duration = self._unset("record_time") or 3.0 / self.tone_spacing

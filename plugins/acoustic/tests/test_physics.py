@@ -17,8 +17,11 @@ def quiet(**kw: object) -> AcousticCavity:
 
 
 def bin_index(system: AcousticCavity, frequency: float) -> int:
-    (idx,) = np.flatnonzero(np.isclose(system.bin_frequencies, frequency))
-    return int(idx)
+    """Index of the output that reads ``frequency`` at the first microphone (the one that
+    ``transfer_function`` describes by default)."""
+    idx = np.flatnonzero(np.isclose(system.bin_frequencies, frequency))
+    assert idx.size == system.microphone_positions.shape[0]  # one such bin per microphone
+    return int(idx[0])
 
 
 # -- cavity -------------------------------------------------------------------------------------
@@ -222,6 +225,7 @@ def test_cubic_intermodulation_product_has_the_expected_amplitude() -> None:
         bin_low=f2 - f1,
         bin_high=f1 + f2,
         outputs=int(2 * f1 / (f2 - f1)) + 1,
+        microphones=1,
     )
     y = quad.forward(x)[0]
     h = quad.transfer_function([f2 - f1, f1 + f2])[0]
@@ -341,9 +345,9 @@ def test_room_and_chaotic_variants_differ_and_are_seeded() -> None:
     assert not np.allclose(room.forward(x), chaos.forward(x))
     np.testing.assert_array_equal(chaos.forward(x), quiet(cavity="chaotic").forward(x))
     assert not np.allclose(chaos.forward(x), quiet(cavity="chaotic", seed=1).forward(x))
-    # both normalised the same way: RMS |H| over the played tones is 1
+    # both normalised the same way: RMS |H| over the played tones and microphones is 1
     for sys in (room, chaos):
-        h = sys.transfer_function(sys.tone_frequencies)
+        h = sys.transfer_functions(sys.tone_frequencies)
         assert np.sqrt(np.mean(np.abs(h) ** 2)) == pytest.approx(1.0)
 
 

@@ -55,6 +55,8 @@ def test_declared_defaults_equal_the_class_defaults() -> None:
         ({"nonlinearity": "cubic"}, "nonlinearity"),
         ({"cavity": "sphere"}, "cavity"),
         ({"time_samples": 10}, "time_samples"),
+        ({"outputs": 13}, "multiple of microphones"),
+        ({"microphones": 2, "microphone": "0.1,0.1,0.1"}, "microphone"),
         ({"room_length": 50.0, "room_width": 40.0, "room_height": 30.0}, "modes"),
     ],
 )
@@ -74,7 +76,8 @@ def test_cli_parameters_are_checked_against_the_schema() -> None:
 
 
 def test_other_sizes_work() -> None:
-    sys = AcousticCavity(inputs=7, outputs=13, speakers=3, noise=0.0)
-    y = sys.forward(np.random.default_rng(0).uniform(size=(5, 7)))
-    assert y.shape == (5, 13)
-    assert (y >= 0).all()
+    for outputs, mics in ((12, None), (13, 1), (6, 3)):
+        sys = AcousticCavity(inputs=7, outputs=outputs, speakers=3, noise=0.0, microphones=mics)
+        y = sys.forward(np.random.default_rng(0).uniform(size=(5, 7)))
+        assert y.shape == (5, outputs)
+        assert (y >= 0).all()
