@@ -132,6 +132,7 @@ def _run(
         "ran": outcome.ran,
         "skipped": outcome.skipped,
         "failed": len(outcome.failed),
+        "startup_seconds": outcome.startup_seconds,
         "wall_seconds": outcome.wall_seconds,
         "group_by": columns,
         "groups": groups,

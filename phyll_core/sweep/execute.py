@@ -158,7 +158,7 @@ def _run_on_dask(
         raise PhyllError(INSTALL_HINT) from None
     cluster, client = _connect(Client, workers, scheduler)
     try:
-        outcome.dashboard = _dashboard(client)
+        outcome.dashboard = _dashboard(client) if scheduler or _have_bokeh() else None
         client.run(warm_up)
         needed = {s.data_key for s in specs}
         data = {k: client.scatter(splits[k], broadcast=True, hash=False) for k in sorted(needed)}
@@ -218,6 +218,7 @@ def _connect(client_class: Any, workers: int | None, scheduler: str | None) -> t
         processes=True,
         host="127.0.0.1",
         dashboard_address=":0" if _have_bokeh() else None,
+        scheduler_kwargs={"dashboard": _have_bokeh()},
         env=dict(WORKER_ENV),
         silence_logs=logging.ERROR,
     )
@@ -244,9 +245,15 @@ def _dashboard(client: Any) -> str | None:
 
 
 def warm_up() -> None:
-    """Import the engine and load the plugins on a worker before the first run, so the first
-    runs' timings and the ETA are not skewed by start-up."""
-    import phyll_core.engine.trainer  # noqa: F401
-    from phyll_core.plugins import get_host
+    """A one-epoch run on a tiny synthetic split, on a worker before the first real run, so
+    the lazy imports of the engine (scikit-learn, SciPy) do not skew the first runs' timings
+    and the ETA."""
+    import numpy as np
 
-    get_host()
+    from phyll_core.datasets import Dataset
+    from phyll_core.sweep.grid import make_spec
+
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((40, 4))
+    data = split(Dataset("warm-up", x, (x[:, 0] > 0).astype(np.int64), ("a", "b")), 0, 0.25)
+    execute_run(make_spec({"system": ["identity"], "epochs": 1, "width": 8}).to_json(), data)
