@@ -3,6 +3,7 @@ its results, start and stop Dask processes on 127.0.0.1."""
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 import os
@@ -82,10 +83,9 @@ class Processes:
 
     def kill(self, proc: subprocess.Popen[str]) -> None:
         """SIGKILL the process and everything in its session (e.g. LocalCluster workers)."""
-        try:  # also when the leader has exited: its children may still run
+        # also when the leader has exited: its children may still run
+        with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(proc.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
         proc.wait(timeout=30)
 
     def stop_all(self) -> None:

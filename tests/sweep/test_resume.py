@@ -6,7 +6,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.sweep.conftest import Processes, phyll_command, read_table, run_files, run_sweep, wait_for
+from tests.sweep.conftest import (
+    Processes,
+    phyll_command,
+    read_table,
+    run_files,
+    run_sweep,
+    wait_for,
+)
 
 RUNS = 8
 ARGS = ["--systems", "identity", "--datasets", "iris", "--seeds", str(RUNS), "--epochs", "40"]
