@@ -45,7 +45,14 @@ class LocalBlock:
         rng = problem.rng(1, index)
         self.index = index
         self.skip = problem.skip
-        self.layer = PhysicalLayer.build(problem.system(index), in_width, rng, problem.project)
+        self.layer = PhysicalLayer.build(
+            problem.system(index),
+            in_width,
+            rng,
+            problem.project,
+            encoder=problem.encoder,
+            standardise=problem.standardise,
+        )
         z_width = self.layer.out_width + (in_width if self.skip else 0)
         # W holds the projection and, in its last column, the bias: a = [z, 1] W^T
         self.params = {
@@ -66,10 +73,11 @@ class LocalBlock:
     def width(self) -> int:
         return int(self.params["W"].shape[0])
 
-    def z(self, h: np.ndarray) -> np.ndarray:
-        """Physical pass plus skip concatenation, with a trailing column of ones (bias)."""
-        phys = self.layer.forward(h)
-        ones = np.ones((h.shape[0], 1))
+    def z(self, h: np.ndarray, calibrate: bool = False) -> np.ndarray:
+        """Physical pass plus skip concatenation, with a trailing column of ones (bias);
+        ``calibrate`` fixes the physical layer's statistics from ``h`` if not done yet."""
+        phys = self.layer.forward(h, calibrate=calibrate)
+        ones = np.ones((h.shape[0], 1), dtype=phys.dtype)
         return np.hstack([phys, h, ones]) if self.skip else np.hstack([phys, ones])
 
     def project(self, z: np.ndarray) -> np.ndarray:
@@ -103,8 +111,7 @@ class LocalBlock:
         out = {prefix + k: v for k, v in self.params.items()}
         out.update({prefix + "opt/" + k: v for k, v in self.opt.state.items()})
         out.update({prefix + "goodness/" + k: v for k, v in self.goodness.arrays().items()})
-        if self.layer.projection is not None:
-            out[prefix + "projection"] = self.layer.projection
+        out.update(self.layer.state(prefix))
         return out
 
     def load(self, state: dict[str, np.ndarray]) -> None:
@@ -132,8 +139,7 @@ class LocalBlock:
         }
         if g:
             self.goodness.load_arrays(g)
-        if self.layer.projection is not None:
-            self.layer.projection = take("projection")
+        self.layer.load(state, prefix)
 
 
 class SoftmaxReadout:

@@ -1,20 +1,32 @@
 """The fixed (non-trained) parts of a physical network: label embedding, the adapter from a
-block's input to its system's input width, the encoder into the system's domain, and the
-physical pass itself.
+block's input to its system's input width, the encoder into the system's domain, the physical
+pass itself and the standardisation of its outputs.
 
-Block ``k`` computes ``z = [P_k(enc_k(h)), h]`` (skip on) or ``z = P_k(enc_k(h))`` (skip off),
-then the trained projection ``a = W_k z + b_k``; the next block gets ``h = a``.
+Block ``k`` computes ``z = [S_k(P_k(enc_k(h))), h]`` (skip on) or ``z = S_k(P_k(enc_k(h)))``
+(skip off), then the trained projection ``a = W_k z + b_k``; the next block gets ``h = a``.
 
 - **Label embedding**: ``C`` slots are prepended to each input row; label ``c`` sets slot ``c``
   to the constant ``m`` (99th percentile of |value| of the standardised training features,
-  fixed once)
-  and the others to 0. The neutral label sets every slot to ``m / C``.
+  fixed once) and the others to 0. The neutral label sets every slot to ``m / C``.
 - **Adapter**: when ``h`` is narrower than the system's input it is zero-padded (as published);
   when wider, it is multiplied by a fixed seeded Gaussian projection ``R`` (entries
   N(0, 1/width)), or, with ``project=False``, refused.
-- **Encoder** (continuous domain ``[lo, hi]``): ``x = lo + (hi - lo) |v| / max_j |v_j|`` per row
-  (each row scaled by its own largest magnitude, so a prediction never depends on the rest of
-  the batch); binary domain: ``x = 1[v > 0]`` (sign quantiser).
+- **Encoder** into a continuous domain ``[lo, hi]`` (``encoder=``):
+
+  * ``offset`` (default): ``x_j = lo + (hi - lo) clip(1/2 + (v_j - mu_j) / (2 c s_j), 0, 1)``
+    with ``c = 3``: each component's mean ``mu_j`` sits at mid-range and +-3 standard deviations
+    ``s_j`` span the domain, so sign and scale survive;
+  * ``magnitude`` (the first-round encoder): ``x = lo + (hi - lo) |v| / max_j |v_j|`` per row,
+    which discards the sign and the row's scale.
+
+  Binary domain: ``x_j = 1[v_j > mu_j]`` with ``offset``, ``1[v_j > 0]`` with ``magnitude``.
+- **Output standardisation** (``standardise=True``, default): ``S(y) = (y - m) / s`` per output
+  column, so the physical outputs enter ``z`` on the scale of ``h``.
+
+The statistics ``mu, s, m, s_out`` are measured once, on the first batch the layer sees in
+training (``forward(h, calibrate=True)``), then fixed and stored in checkpoints: a prediction
+never depends on the rest of its batch. The measurements behind these choices are in
+docs/training.md ("The physical layer").
 """
 
 from __future__ import annotations
@@ -27,11 +39,13 @@ from phyll_core.errors import PhyllError
 from phyll_core.system import PhysicalSystem
 
 _TINY = 1e-12
+ENCODERS = ("offset", "magnitude")
+SPAN = 3.0  # the offset encoder maps mean +- SPAN standard deviations onto the domain
 
 
 def embed(x: np.ndarray, labels: np.ndarray | None, n_classes: int, m: float) -> np.ndarray:
     """Prepend ``n_classes`` label slots; ``labels=None`` embeds the neutral label."""
-    slots = np.zeros((x.shape[0], n_classes))
+    slots = np.zeros((x.shape[0], n_classes), dtype=x.dtype)
     if labels is None:
         slots[:] = m / n_classes
     else:
@@ -40,9 +54,9 @@ def embed(x: np.ndarray, labels: np.ndarray | None, n_classes: int, m: float) ->
 
 
 def encode(v: np.ndarray, domain: Domain) -> np.ndarray:
-    """Map rows of ``v`` into ``domain`` (see the module docstring)."""
+    """The ``magnitude`` encoder: rows of ``v`` into ``domain`` (see the module docstring)."""
     if isinstance(domain, Binary):
-        return (v > 0).astype(np.float64)
+        return (v > 0).astype(v.dtype)
     if isinstance(domain, Interval):
         u = np.abs(v)
         u /= np.maximum(u.max(axis=1, keepdims=True), _TINY)  # now in [0, 1]
@@ -52,18 +66,48 @@ def encode(v: np.ndarray, domain: Domain) -> np.ndarray:
     raise PhyllError(f"no encoder for domain {domain!r}")
 
 
+def encode_offset(v: np.ndarray, mean: np.ndarray, std: np.ndarray, domain: Domain) -> np.ndarray:
+    """The ``offset`` encoder with fixed per-component ``mean`` and ``std``."""
+    if isinstance(domain, Binary):
+        return (v > mean).astype(v.dtype)
+    if isinstance(domain, Interval):
+        u = np.clip(0.5 + (v - mean) / (2.0 * SPAN * std), 0.0, 1.0)
+        if domain.low == 0.0 and domain.high == 1.0:
+            return u
+        return domain.low + (domain.high - domain.low) * u
+    raise PhyllError(f"no encoder for domain {domain!r}")
+
+
+def _std(values: np.ndarray) -> np.ndarray:
+    """Column standard deviations, with constant columns given 1 (they stay constant)."""
+    s = values.std(axis=0)
+    return np.where(s > 1e-8 * max(1.0, float(np.abs(values).max(initial=0.0))), s, 1.0)
+
+
 @attrs.define(eq=False)
 class PhysicalLayer:
-    """Adapter, encoder and system of one block: ``forward(h)`` returns ``P(enc(adapt(h)))``."""
+    """Adapter, encoder, system and output standardisation of one block:
+    ``forward(h)`` returns ``S(P(enc(adapt(h))))``."""
 
     system: PhysicalSystem
     in_width: int
     projection: np.ndarray | None = None
+    encoder: str = "offset"
+    standardise: bool = True
+    stats: dict[str, np.ndarray] = attrs.field(factory=dict)
 
     @classmethod
     def build(
-        cls, system: PhysicalSystem, in_width: int, rng: np.random.Generator, project: bool = True
+        cls,
+        system: PhysicalSystem,
+        in_width: int,
+        rng: np.random.Generator,
+        project: bool = True,
+        encoder: str = "offset",
+        standardise: bool = True,
     ) -> PhysicalLayer:
+        if encoder not in ENCODERS:
+            raise PhyllError(f"encoder must be one of {', '.join(ENCODERS)}, got {encoder!r}")
         projection = None
         if in_width > system.input_dim:
             if not project:
@@ -72,19 +116,69 @@ class PhysicalLayer:
                     f" {system.input_dim}; allow the random projection or pick a wider system"
                 )
             projection = rng.standard_normal((in_width, system.input_dim)) / np.sqrt(in_width)
-        return cls(system, in_width, projection)
+        return cls(system, in_width, projection, encoder, standardise)
 
     @property
     def out_width(self) -> int:
         return self.system.output_dim
 
-    def encode(self, h: np.ndarray) -> np.ndarray:
-        """``enc(adapt(h))``: the system input for block input ``h``."""
+    @property
+    def calibrated(self) -> bool:
+        """Whether the statistics the layer needs are fixed (always, for a layer that needs
+        none: ``magnitude`` encoder without standardisation)."""
+        need = (self.encoder == "offset") + self.standardise
+        return len(self.stats) >= 2 * need
+
+    def adapt(self, h: np.ndarray) -> np.ndarray:
+        """``adapt(h)``: projection or zero padding to the system's input width."""
         v = h @ self.projection if self.projection is not None else h
         if v.shape[1] < self.system.input_dim:
-            v = np.hstack([v, np.zeros((v.shape[0], self.system.input_dim - v.shape[1]))])
-        return encode(v, self.system.domain)
+            v = np.hstack([v, np.zeros((v.shape[0], self.system.input_dim - v.shape[1]), v.dtype)])
+        return v
 
-    def forward(self, h: np.ndarray) -> np.ndarray:
-        """One physical pass (counted by the system's query counter)."""
-        return self.system.forward(self.encode(h))
+    def _encode(self, v: np.ndarray) -> np.ndarray:
+        if self.encoder == "magnitude":
+            return encode(v, self.system.domain)
+        if "enc_mean" not in self.stats:
+            raise PhyllError("the physical layer is not calibrated yet (train first)")
+        return encode_offset(v, self.stats["enc_mean"], self.stats["enc_std"], self.system.domain)
+
+    def encode(self, h: np.ndarray) -> np.ndarray:
+        """``enc(adapt(h))``: the system input for block input ``h``."""
+        return self._encode(self.adapt(h))
+
+    def standardised(self, y: np.ndarray) -> np.ndarray:
+        """``S(y)``: physical outputs on a common scale (identity when off)."""
+        if not self.standardise:
+            return y
+        if "out_mean" not in self.stats:
+            raise PhyllError("the physical layer is not calibrated yet (train first)")
+        return (y - self.stats["out_mean"]) / self.stats["out_std"]
+
+    def forward(self, h: np.ndarray, calibrate: bool = False) -> np.ndarray:
+        """One physical pass (counted by the system's query counter), standardised. With
+        ``calibrate=True`` on a layer not calibrated yet, the statistics are first fixed from
+        these rows (training's first batch): no extra physical pass is needed."""
+        v = self.adapt(h)
+        if calibrate and self.encoder == "offset" and "enc_mean" not in self.stats:
+            self.stats["enc_mean"], self.stats["enc_std"] = v.mean(axis=0), _std(v)
+        y = self.system.forward(self._encode(v))
+        if calibrate and self.standardise and "out_mean" not in self.stats:
+            self.stats["out_mean"], self.stats["out_std"] = y.mean(axis=0), _std(y)
+        return self.standardised(y)
+
+    def state(self, prefix: str) -> dict[str, np.ndarray]:
+        """Arrays to checkpoint under ``prefix``: the projection and the fixed statistics."""
+        out = {prefix + "layer/" + k: v for k, v in self.stats.items()}
+        if self.projection is not None:
+            out[prefix + "projection"] = self.projection
+        return out
+
+    def load(self, state: dict[str, np.ndarray], prefix: str) -> None:
+        """Restore what :meth:`state` wrote (statistics absent: not calibrated yet)."""
+        key = prefix + "layer/"
+        self.stats = {k[len(key) :]: np.asarray(v) for k, v in state.items() if k.startswith(key)}
+        if self.projection is not None:
+            if prefix + "projection" not in state:
+                raise KeyError(f"missing array '{prefix}projection'")
+            self.projection = np.asarray(state[prefix + "projection"])

@@ -46,10 +46,20 @@ class _LocalRule(LearningRule):
     def total_flops(self) -> float:
         return self.flops + sum(b.flops for b in self.blocks)
 
-    def _train_blocks(self, h_pos: np.ndarray, h_neg: np.ndarray) -> dict[str, float]:
+    def _train_blocks(
+        self,
+        h_pos: np.ndarray,
+        h_neg: np.ndarray,
+        z0: tuple[np.ndarray, np.ndarray] | None = None,
+    ) -> dict[str, float]:
+        """Train every block on positive/negative inputs; ``z0`` gives block 0's ``z`` rows
+        when an earlier pass (hardest-negative scoring) already measured them."""
         metrics = {}
         for block in self.blocks:
-            z_pos, z_neg = block.z(h_pos), block.z(h_neg)
+            if block.index == 0 and z0 is not None:
+                z_pos, z_neg = z0
+            else:
+                z_pos, z_neg = block.z(h_pos, calibrate=True), block.z(h_neg)
             metrics[f"loss_block{block.index}"] = block.train(z_pos, z_neg)
             h_pos, h_neg = block.project(z_pos), block.project(z_neg)
         return metrics
@@ -63,13 +73,18 @@ class _LocalRule(LearningRule):
         return outs
 
     def _features(self, x: np.ndarray) -> np.ndarray:
+        """Readout features of rows ``x``: every block's output ``a_k`` and its magnitude
+        ``|a_k|`` (the quantity the goodness is computed from), one pass with the neutral
+        label. On mnist1d (identity, seed 0) ``[a, |a|]`` reads 58.3 % where ``a`` alone reads
+        36.9 % and the goodness 57.4 % (docs/training.md)."""
         assert self.problem is not None
         h = (
             embed(x, None, self.problem.n_classes, self.problem.label_constant)
             if self.labelled
             else x
         )
-        return np.hstack(self._outputs(h))
+        outs = self._outputs(h)
+        return np.hstack([*outs, *(np.abs(a) for a in outs)])
 
     def fit_readout(self, x: np.ndarray, y: np.ndarray) -> None:
         assert self.problem is not None
@@ -106,31 +121,42 @@ class PhyLL(_LocalRule):
             raise PhyllError(f"negatives must be 'random' or 'hardest', got {negatives!r}")
         self.negatives = negatives
 
-    def scores(self, x: np.ndarray) -> np.ndarray:
+    def scores(self, x: np.ndarray, calibrate: bool = False) -> np.ndarray:
         """Summed goodness of every label for every row: (n, C). One physical pass per block
-        of ``n * C`` rows."""
+        of ``n * C`` rows (``calibrate``: see :meth:`LocalBlock.z`)."""
+        return self._scores(x, calibrate)[0]
+
+    def _scores(self, x: np.ndarray, calibrate: bool = False) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`scores` and block 0's ``z`` of the ``n * C`` rows (label-major order)."""
         assert self.problem is not None
         n, c = x.shape[0], self.problem.n_classes
         labels = np.repeat(np.arange(c), n)
         h = embed(np.tile(x, (c, 1)), labels, c, self.problem.label_constant)
         total = np.zeros(n * c)
+        z0 = h
         for block in self.blocks:
-            h = block.project(block.z(h))
+            z = block.z(h, calibrate=calibrate)
+            if block.index == 0:
+                z0 = z
+            h = block.project(z)
             total += block.goodness.value(h)
-        return total.reshape(c, n).T
+        return total.reshape(c, n).T, z0
 
     def step(self, x: np.ndarray, y: np.ndarray, rng: np.random.Generator) -> dict[str, float]:
         assert self.problem is not None
         c, m = self.problem.n_classes, self.problem.label_constant
+        z0 = None
         if c == 2:
             wrong = 1 - y
         elif self.negatives == "hardest":
-            s = self.scores(x)
+            s, z_all = self._scores(x, calibrate=True)
             s[np.arange(y.size), y] = -np.inf
             wrong = np.argmax(s, axis=1)
+            rows = np.arange(y.size)
+            z0 = (z_all[y * y.size + rows], z_all[wrong * y.size + rows])
         else:
             wrong = (y + rng.integers(1, c, size=y.size)) % c
-        return self._train_blocks(embed(x, y, c, m), embed(x, wrong, c, m))
+        return self._train_blocks(embed(x, y, c, m), embed(x, wrong, c, m), z0)
 
     def predict(self, x: np.ndarray, method: str) -> np.ndarray:
         if method == "readout":

@@ -41,6 +41,8 @@ class Problem:
     width: int = 64
     skip: bool = True
     project: bool = True
+    encoder: str = "offset"
+    standardise: bool = True
     lr: Sequence[float] = (1e-2,)
     weight_decay: float = 0.0
     inner_steps: int = 10

@@ -35,7 +35,9 @@ def test_encode_binary_is_sign_quantiser():
 
 
 def test_zero_padding_when_narrower():
-    layer = PhysicalLayer.build(Identity(dim=5), 3, np.random.default_rng(0))
+    layer = PhysicalLayer.build(
+        Identity(dim=5), 3, np.random.default_rng(0), encoder="magnitude", standardise=False
+    )
     assert layer.projection is None
     out = layer.forward(np.array([[1.0, -2.0, 0.5]]))
     np.testing.assert_allclose(out, [[0.5, 1.0, 0.25, 0.0, 0.0]])
@@ -48,6 +50,44 @@ def test_projection_when_wider_is_fixed_by_seed_and_switchable():
     np.testing.assert_array_equal(a.projection, b.projection)
     with pytest.raises(PhyllError, match="exceeds"):
         PhysicalLayer.build(Identity(dim=4), 9, np.random.default_rng(7), project=False)
+
+
+def test_offset_encoder_keeps_sign_and_scale_with_fixed_statistics():
+    rng = np.random.default_rng(3)
+    h = rng.standard_normal((200, 4)) * [1.0, 2.0, 0.5, 3.0] + [0.0, 1.0, -1.0, 0.0]
+    layer = PhysicalLayer.build(Identity(dim=4), 4, rng, standardise=False)
+    x = layer.forward(h, calibrate=True)
+    np.testing.assert_allclose(layer.stats["enc_mean"], h.mean(axis=0))
+    # mean -> mid-range, +-3 std -> the ends, monotone in each component (sign kept)
+    np.testing.assert_allclose(x, np.clip(0.5 + (h - h.mean(0)) / (6 * h.std(0)), 0, 1))
+    flipped = layer.forward(-h[:5] + 2 * h.mean(0))
+    np.testing.assert_allclose(flipped, 1.0 - x[:5], atol=1e-12)
+    # statistics fixed: a later calibrate call and the rest of the batch change nothing
+    layer.forward(h[:10] * 100.0, calibrate=True)
+    np.testing.assert_allclose(layer.forward(h[:3]), x[:3])
+
+
+def test_offset_encoder_binary_domain_thresholds_at_the_mean():
+    from phyll_core.engine.network import encode_offset
+
+    v = np.array([[0.0, 2.0], [1.0, -1.0]])
+    bits = encode_offset(v, np.array([0.5, 0.0]), np.ones(2), Binary())
+    np.testing.assert_array_equal(bits, [[0, 1], [1, 0]])
+
+
+def test_output_standardisation_is_fixed_and_checkpointed():
+    rng = np.random.default_rng(0)
+    h = rng.standard_normal((300, 3))
+    layer = PhysicalLayer.build(Identity(dim=6), 3, rng)
+    y = layer.forward(h, calibrate=True)
+    np.testing.assert_allclose(y[:, :3].mean(axis=0), 0.0, atol=1e-12)
+    np.testing.assert_allclose(y[:, :3].std(axis=0), 1.0, atol=1e-9)
+    state = layer.state("block0/")
+    other = PhysicalLayer.build(Identity(dim=6), 3, np.random.default_rng(9))
+    with pytest.raises(PhyllError, match="not calibrated"):
+        other.forward(h[:2])
+    other.load(state, "block0/")
+    np.testing.assert_array_equal(other.forward(h[:7]), y[:7])
 
 
 def test_synthetic_negatives_of_the_unsupervised_rule():
