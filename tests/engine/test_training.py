@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from phyll_core.engine import Run, TrainConfig, train
-from phyll_core.engine.checkpoint import load_checkpoint, save_checkpoint
+from phyll_core.engine.checkpoint import checkpoint_dir, load_checkpoint, save_checkpoint
 from phyll_core.errors import CheckpointError, PhyllError
 
 SMALL = dict(dataset="iris", width=16, epochs=6, inner_steps=5)
@@ -133,7 +133,7 @@ def saved(tmp_path):
         ),
         (
             lambda d: (d / "checkpoint.json").write_text(
-                (d / "checkpoint.json").read_text().replace('"format": 1', '"format": 99')
+                (d / "checkpoint.json").read_text().replace('"format": 2', '"format": 99')
             ),
             "format 99",
         ),
@@ -146,7 +146,7 @@ def saved(tmp_path):
     ],
 )
 def test_corrupt_checkpoints_give_one_clear_error(saved, damage, message):
-    damage(saved)
+    damage(checkpoint_dir(saved))  # the files the folder's `latest` link names
     with pytest.raises(CheckpointError, match=message) as info:
         load_checkpoint(saved)
     assert "\n" not in str(info.value)

@@ -95,3 +95,51 @@ def test_a_result_does_not_depend_on_the_rest_of_the_batch(
     batch = solve(on)
     for i in (0, 3, 7, 13):
         assert np.array_equal(solve(on[i : i + 1])[0], batch[i])
+
+
+@pytest.mark.parametrize("references", [0, 2, 32, 100])
+def test_woodbury_with_any_references_agrees_with_dense(
+    model: DipoleModel, references: int
+) -> None:
+    on = _configurations(model.geometry.n_atoms, 40, seed=6)
+    woodbury = WoodburySolver(model, references=references)
+    assert _relative(woodbury(on), DenseSolver(model)(on)) < 1e-8
+
+
+def test_nearest_reference_differs_in_at_most_half_the_atoms(model: DipoleModel) -> None:
+    from phyll_microwave.solvers import reference_configurations
+
+    n = model.geometry.n_atoms
+    refs = reference_configurations(n, 32)
+    assert refs.shape == (34, n) and not refs[0].any() and refs[1].all()
+    solve = WoodburySolver(model)
+    on = _configurations(n, 500, seed=7)
+    nearest = solve.nearest_reference(on)
+    distance = (on != refs[nearest]).sum(axis=1)
+    assert distance.max() <= n // 2
+    brute = (on[:, None, :] != refs[None]).sum(axis=2).min(axis=1)
+    assert np.array_equal(distance, brute)
+    # more references: smaller updates on random configurations
+    two = WoodburySolver(model, references=0)
+    assert (on != two._refs[two.nearest_reference(on)]).sum(axis=1).mean() > distance.mean() + 2
+
+
+def test_repeated_configurations_are_solved_once_with_identical_results(
+    model: DipoleModel, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    on = _configurations(model.geometry.n_atoms, 6, seed=8)
+    batch = np.concatenate([on, on[::-1], on[:3]])
+    solve = WoodburySolver(model)
+    solved: list[int] = []
+    update = WoodburySolver._update
+
+    def counting(self: WoodburySolver, r: np.ndarray, d: np.ndarray, k: int) -> np.ndarray:
+        solved.append(r.size)
+        return update(self, r, d, k)
+
+    monkeypatch.setattr(WoodburySolver, "_update", counting)
+    h = solve(batch)
+    n = on.shape[0]
+    assert sum(solved) <= n  # each distinct configuration at most once (uniform ones: none)
+    assert np.array_equal(h[:n], h[n : 2 * n][::-1]) and np.array_equal(h[:3], h[2 * n :])
+    assert _relative(h, DenseSolver(model)(batch)) < 1e-8
