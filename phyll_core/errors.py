@@ -23,6 +23,11 @@ class PhysicalOutputError(PhyllError, RuntimeError):
     """A backend returned an output of the wrong shape or with non-finite values."""
 
 
+class PhysicalSystemError(PhyllError, RuntimeError):
+    """A backend raised an unexpected error inside its forward pass (a bug or a failure of
+    the physics code); the message names the system and the original error."""
+
+
 class ParameterError(PhyllError, ValueError):
     """A ``NAME=VALUE`` parameter is unknown or its value does not fit the declared schema."""
 

@@ -16,7 +16,12 @@ import attrs
 import numpy as np
 
 from phyll_core.domain import Domain
-from phyll_core.errors import PhysicalInputError, PhysicalOutputError
+from phyll_core.errors import (
+    PhyllError,
+    PhysicalInputError,
+    PhysicalOutputError,
+    PhysicalSystemError,
+)
 
 
 @attrs.define
@@ -172,12 +177,21 @@ class PhysicalSystem(abc.ABC):
         """Query the system with a batch ``x`` of shape (batch, input_dim).
 
         Raises :class:`PhysicalInputError` for a wrong shape, NaN/inf or values outside the
-        domain (nothing is sent to the physics then), and :class:`PhysicalOutputError` when
-        the backend returns a wrong shape or non-finite values. Returns float64 outputs.
+        domain (nothing is sent to the physics then), :class:`PhysicalOutputError` when
+        the backend returns a wrong shape or non-finite values, and
+        :class:`PhysicalSystemError` when it raises anything but a PhyllError. Returns float64
+        outputs.
         """
         arr = self.validate_input(x)
         self.queries.add(arr.shape[0])
-        y = self._forward(arr)
+        try:
+            y = self._forward(arr)
+        except PhyllError:
+            raise
+        except Exception as exc:  # one clear line naming the system, not "a bug in phyll"
+            raise PhysicalSystemError(
+                f"system '{self.name}' failed in its forward pass: {type(exc).__name__}: {exc}"
+            ) from exc
         return self.validate_output(y, arr.shape[0])
 
     __call__ = forward

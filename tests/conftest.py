@@ -36,6 +36,13 @@ class CliResult:
         return [line for line in self.err.splitlines() if line.strip()]
 
 
+@pytest.fixture(autouse=True)
+def _run_in_tmp_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test runs in its own temporary folder: ``phyll train`` writes a ``runs/`` folder
+    in the working directory by default, and nothing may be left in the checkout."""
+    monkeypatch.chdir(tmp_path)
+
+
 def _exit_code(exc: SystemExit) -> int:
     if exc.code is None:
         return 0

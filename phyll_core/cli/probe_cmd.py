@@ -12,7 +12,7 @@ PARAM = typer.Option([], "--param", "-p", help="NAME=VALUE system parameter (rep
 def probe(
     system: str = typer.Argument(..., help="Registered system name."),
     samples: int = typer.Option(4096, "--samples", "-n", min=4, help="Number of random inputs."),
-    seed: int = typer.Option(0, "--seed", help="Seed of the random inputs."),
+    seed: int = typer.Option(0, "--seed", min=0, max=2**32 - 1, help="Seed of the inputs."),
     param: list[str] = PARAM,
     json: bool = typer.Option(False, "--json", help="Print JSON only."),
 ) -> None:
@@ -21,7 +21,13 @@ def probe(
     from phyll_core.factory import build_system
     from phyll_core.probe import probe as run_probe
 
-    result = run_probe(build_system(system, param), samples=samples, seed=seed)
+    from phyll_core.memory import FLOAT, require
+
+    built = build_system(system, param)
+    # inputs, outputs and the affine fit's design matrix, all float64
+    need = 3.0 * samples * (built.input_dim + built.output_dim + 1) * FLOAT
+    require(need, f"--samples {samples:,} through '{system}'")
+    result = run_probe(built, samples=samples, seed=seed)
     if json:
         print_json(result.as_dict())
         return

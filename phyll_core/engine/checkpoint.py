@@ -1,16 +1,32 @@
-"""Checkpoints: a folder with ``weights.npz`` (every array of the rule plus the data
-standardisation) and ``checkpoint.json`` (versions, configuration, systems and their parameters,
-dataset, seed, class names, completed epochs, metric history, and the SHA-256 of the weights).
+"""Checkpoints, saved so that a crash at any instant leaves a valid one.
 
-Both files are written atomically. Loading reports a missing, corrupt, truncated or mismatched
-checkpoint as one :class:`~phyll_core.errors.CheckpointError` line.
+A checkpoint folder ``DIR`` holds the checkpoint proper in a sub-folder ``DIR/ckpt-<epoch>-<id>``
+with ``weights.npz`` (every array of the rule plus the data standardisation) and
+``checkpoint.json`` (versions, configuration, systems and their parameters, dataset, seed,
+feature and class names, label constant, completed epochs, cost counters, metric history, and
+the SHA-256 of the weights). The symbolic link ``DIR/latest`` names the current one.
+
+A save writes a new sub-folder under a temporary name, flushes it to disk, renames it, then
+swaps ``latest`` to it in one ``rename``; older sub-folders are removed afterwards. So at every
+instant ``DIR`` holds either the previous or the new checkpoint, whatever kills the process.
+``DIR/checkpoint.json`` and ``DIR/weights.npz`` are links through ``latest`` for people and
+tools that look there. Folders written by phyll before this layout (format 1: the two files
+directly in ``DIR``) are still read.
+
+The counters saved (physical queries, FLOPs) are those at the end of the last completed epoch,
+so evaluations made after it (the final summary, an interrupt) are not counted twice when the
+run is resumed. Loading reports a missing, corrupt, truncated or mismatched checkpoint as one
+:class:`~phyll_core.errors.CheckpointError` line.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import json
+import os
+import shutil
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -20,11 +36,13 @@ import numpy as np
 from phyll_core.datasets import Split
 from phyll_core.engine.config import TrainConfig
 from phyll_core.engine.trainer import EpochMetrics, Run
-from phyll_core.errors import CheckpointError, PhyllError
-from phyll_core.io import atomic_write_bytes, atomic_write_text
+from phyll_core.errors import CheckpointError, DatasetError, PhyllError
+from phyll_core.io import atomic_symlink, fsync_dir
 
-FORMAT = 1
-WEIGHTS, META = "weights.npz", "checkpoint.json"
+FORMAT = 2
+READS = (1, 2)
+WEIGHTS, META, LATEST = "weights.npz", "checkpoint.json", "latest"
+PREFIX = "ckpt-"
 
 
 def _versions(run: Run) -> dict[str, str]:
@@ -39,8 +57,47 @@ def _versions(run: Run) -> dict[str, str]:
     return versions
 
 
-def save_checkpoint(run: Run, folder: str | Path) -> Path:
-    """Write the run's checkpoint into ``folder`` (created if needed); return the folder."""
+def _dataset_path(dataset: str) -> str | None:
+    _, sep, argument = dataset.partition(":")
+    return str(Path(argument).expanduser().resolve()) if sep and argument else None
+
+
+def build_meta(run: Run, payload: bytes, final: bool) -> dict[str, Any]:
+    """The content of ``checkpoint.json`` for ``run`` whose weights file is ``payload``."""
+    last = run.history[-1] if run.history else None
+    return {
+        "format": FORMAT,
+        "versions": _versions(run),
+        "config": run.config.to_json(),
+        "systems": [s.describe() for s in run.systems],
+        "class_names": list(run.data.class_names),
+        "feature_names": list(run.data.feature_names),
+        "n_features": int(run.problem.n_features),
+        "n_train": int(run.data.y_train.size),
+        "label_constant": float(run.problem.label_constant),
+        "dataset_path": _dataset_path(run.config.dataset),
+        "epochs_completed": run.epoch,
+        "physical_queries": last.physical_queries if last else run.query_offset,
+        "flops": last.flops if last else float(run.rule.flops),
+        "seconds": last.seconds if last else run.seconds_offset,
+        "interrupted": run.interrupted,
+        "final": final,
+        "history": [m.row() | {"losses": m.losses} for m in run.history],
+        "weights_sha256": hashlib.sha256(payload).hexdigest(),
+    }
+
+
+def _write(path: Path, data: bytes) -> None:
+    with open(path, "wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+def save_checkpoint(run: Run, folder: str | Path, *, final: bool = False) -> Path:
+    """Write the run's checkpoint into ``folder`` (created if needed) as one atomic step and
+    return the folder. ``final`` marks the checkpoint of a finished run (its readout fitted on
+    the last weights)."""
     out = Path(folder)
     out.mkdir(parents=True, exist_ok=True)
     arrays = {f"rule/{k}": v for k, v in run.rule.state_dict().items()}
@@ -48,24 +105,35 @@ def save_checkpoint(run: Run, folder: str | Path) -> Path:
     buffer = io.BytesIO()
     np.savez(buffer, **arrays)  # type: ignore[arg-type]
     payload = buffer.getvalue()
-    atomic_write_bytes(out / WEIGHTS, lambda fh: fh.write(payload))
-    meta = {
-        "format": FORMAT,
-        "versions": _versions(run),
-        "config": run.config.to_json(),
-        "systems": [s.describe() for s in run.systems],
-        "class_names": list(run.data.class_names),
-        "n_features": int(run.data.x_train.shape[1]),
-        "epochs_completed": run.epoch,
-        "physical_queries": run.physical_queries,
-        "flops": run.rule.total_flops(),
-        "seconds": run.seconds,
-        "interrupted": run.interrupted,
-        "history": [m.row() | {"losses": m.losses} for m in run.history],
-        "weights_sha256": hashlib.sha256(payload).hexdigest(),
-    }
-    atomic_write_text(out / META, json.dumps(meta, indent=1, default=_plain) + "\n")
+    meta = json.dumps(build_meta(run, payload, final), indent=1, default=_plain) + "\n"
+    name = f"{PREFIX}{run.epoch:06d}-{os.urandom(4).hex()}"
+    tmp = out / f".{name}.tmp"
+    tmp.mkdir()
+    try:
+        _write(tmp / WEIGHTS, payload)
+        _write(tmp / META, meta.encode("utf-8"))
+        fsync_dir(tmp)
+        os.rename(tmp, out / name)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    fsync_dir(out)
+    atomic_symlink(name, out / LATEST)  # the one step that switches to the new checkpoint
+    for file in (META, WEIGHTS):
+        link = out / file
+        if not (link.is_symlink() and os.readlink(link) == f"{LATEST}/{file}"):
+            atomic_symlink(f"{LATEST}/{file}", link)
+    _remove_stale(out, keep=name)
     return out
+
+
+def _remove_stale(out: Path, keep: str) -> None:
+    for entry in out.iterdir():
+        stale = entry.name.startswith(PREFIX) or (
+            entry.name.startswith(f".{PREFIX}") and entry.name.endswith(".tmp")
+        )
+        if stale and entry.name != keep and entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry, ignore_errors=True)
 
 
 def _plain(value: Any) -> Any:
@@ -74,11 +142,37 @@ def _plain(value: Any) -> Any:
     return str(value)
 
 
-def read_meta(folder: str | Path) -> dict[str, Any]:
-    """Read and check ``checkpoint.json`` of ``folder``."""
-    path = Path(folder) / META
-    if not Path(folder).is_dir():
+def has_checkpoint(folder: str | Path) -> bool:
+    """True when ``folder`` holds a checkpoint (of either layout), valid or not."""
+    out = Path(folder)
+    return (out / LATEST).is_symlink() or (out / META).is_file()
+
+
+def checkpoint_dir(folder: str | Path) -> Path:
+    """The folder that holds the current ``checkpoint.json`` and ``weights.npz`` of ``folder``:
+    the target of ``latest``, or ``folder`` itself for the format-1 layout."""
+    out = Path(folder)
+    if not out.is_dir():
         raise CheckpointError(f"{folder}: no such checkpoint folder")
+    link = out / LATEST
+    if link.is_symlink():
+        target = out / os.readlink(link)
+        if not target.is_dir():
+            raise CheckpointError(f"{link}: points to a missing checkpoint ({target.name})")
+        return target
+    if (out / META).is_file():
+        return out
+    raise CheckpointError(f"{out / META}: missing (not a phyll checkpoint folder?)")
+
+
+def read_meta(folder: str | Path) -> dict[str, Any]:
+    """Read and check ``checkpoint.json`` of the checkpoint folder ``folder`` (a folder written
+    by :func:`save_checkpoint` or the sub-folder :func:`checkpoint_dir` names)."""
+    return _read_meta(checkpoint_dir(folder))
+
+
+def _read_meta(where: Path) -> dict[str, Any]:
+    path = where / META
     if not path.is_file():
         raise CheckpointError(f"{path}: missing (not a phyll checkpoint folder?)")
     try:
@@ -87,16 +181,22 @@ def read_meta(folder: str | Path) -> dict[str, Any]:
         raise CheckpointError(f"{path}: corrupt or truncated JSON ({exc})") from None
     if not isinstance(meta, dict) or "format" not in meta or "config" not in meta:
         raise CheckpointError(f"{path}: not a phyll checkpoint (keys missing)")
-    if meta["format"] != FORMAT:
+    fmt = meta["format"]
+    if type(fmt) is not int:
         raise CheckpointError(
-            f"{path}: checkpoint format {meta['format']} is not supported (this phyll reads"
-            f" format {FORMAT})"
+            f"{path}: \"format\" must be a whole number, got {json.dumps(fmt)} (this phyll"
+            f" reads formats {', '.join(map(str, READS))})"
+        )
+    if fmt not in READS:
+        raise CheckpointError(
+            f"{path}: checkpoint format {fmt} is not supported (this phyll reads formats"
+            f" {', '.join(map(str, READS))})"
         )
     return meta
 
 
 def read_weights(folder: str | Path, meta: dict[str, Any]) -> dict[str, np.ndarray]:
-    """Read ``weights.npz`` and check it against the checksum recorded in ``meta``."""
+    """Read ``weights.npz`` of ``folder`` and check it against the checksum in ``meta``."""
     path = Path(folder) / WEIGHTS
     if not path.is_file():
         raise CheckpointError(f"{path}: missing")
@@ -134,18 +234,42 @@ def check_versions(meta: dict[str, Any], warn: Any = None) -> list[str]:
     return notes
 
 
-def load_checkpoint(folder: str | Path, warn: Any = None) -> Run:
-    """Rebuild the run saved in ``folder``: same configuration, data split, systems, arrays and
-    history, ready to evaluate, predict, or continue training (``run.train()``)."""
-    meta = read_meta(folder)
-    weights = read_weights(folder, meta)
+def load_checkpoint(folder: str | Path, warn: Any = None, *, data: bool | None = True) -> Run:
+    """Rebuild the run saved in ``folder``: same configuration, systems, arrays and history,
+    ready to evaluate, predict, or continue training (``run.train()``).
+
+    ``data=True`` loads the training data again (needed to resume; a data set that is not found
+    raises DatasetError saying so); ``data=False`` never does: the run then has the stored
+    standardisation, class and feature names but empty splits, enough to predict (format 2
+    only); ``data=None`` loads them when they are found.
+    """
+    return open_checkpoint(folder, warn, data=data)[0]
+
+
+def open_checkpoint(
+    folder: str | Path, warn: Any = None, *, data: bool | None = True
+) -> tuple[Run, dict[str, Any]]:
+    """:func:`load_checkpoint`, also returning the content of ``checkpoint.json``."""
+    where = checkpoint_dir(folder)
+    meta = _read_meta(where)
+    weights = read_weights(where, meta)
     check_versions(meta, warn)
     try:
         config = TrainConfig.from_json(meta["config"])
     except (TypeError, PhyllError) as exc:
-        raise CheckpointError(f"{folder}: invalid configuration ({exc})") from None
-    run = Run(config)
-    _check_data(run.data, weights, meta, folder)
+        raise CheckpointError(f"{where / META}: invalid configuration ({exc})") from None
+    _check_size(config, meta, where / META)
+    if data is True or "label_constant" not in meta:
+        split_ = _load_data(config, meta)
+    else:
+        split_ = None
+        if data is None:
+            with contextlib.suppress(DatasetError):
+                split_ = _load_data(config, meta)
+        split_ = split_ or _stored_split(config, meta, weights, where)
+    run = Run(config, split_, label_constant=meta.get("label_constant"))
+    if split_.y_train.size:
+        _check_data(run.data, weights, meta, folder)
     rule_state = {k[5:]: v for k, v in weights.items() if k.startswith("rule/")}
     try:
         run.rule.load_state_dict(rule_state)
@@ -170,7 +294,63 @@ def load_checkpoint(folder: str | Path, warn: Any = None) -> Run:
     if hasattr(run.rule, "blocks"):
         for block in run.rule.blocks:
             block.flops = 0.0
-    return run
+    return run, meta
+
+
+def _check_size(config: TrainConfig, meta: dict[str, Any], path: Path) -> None:
+    from phyll_core.memory import MemoryBudgetError, require, run_bytes
+
+    need = run_bytes(
+        n_train=int(meta.get("n_train", 0)),
+        n_features=int(meta.get("n_features", 1)),
+        n_classes=len(meta.get("class_names", ())) or 2,
+        width=config.width,
+        blocks=config.blocks,
+    )
+    try:
+        require(need, f"width {config.width} x {config.blocks} blocks")
+    except MemoryBudgetError as exc:
+        raise CheckpointError(f"{path}: {exc}") from None
+
+
+def _load_data(config: TrainConfig, meta: dict[str, Any]) -> Split:
+    """The training split again, from the dataset as named, or else from the absolute path
+    recorded at training time."""
+    from phyll_core.datasets import load, split
+
+    try:
+        return split(load(config.dataset, **config.dataset_options), config.seed,
+                     config.test_fraction)
+    except DatasetError as first:
+        recorded = meta.get("dataset_path")
+        source = config.dataset.partition(":")[0]
+        if recorded:
+            with contextlib.suppress(DatasetError):
+                return split(load(f"{source}:{recorded}", **config.dataset_options),
+                             config.seed, config.test_fraction)
+        raise DatasetError(
+            f"the training data '{config.dataset}' are not found from here ({first})"
+        ) from None
+
+
+def _stored_split(
+    config: TrainConfig, meta: dict[str, Any], weights: dict[str, np.ndarray], where: Path
+) -> Split:
+    mean, scale = weights.get("data/mean"), weights.get("data/scale")
+    if mean is None or scale is None:
+        raise CheckpointError(f"{where / WEIGHTS}: no data standardisation stored")
+    empty = np.zeros((0, int(meta.get("n_features", mean.size))))
+    return Split(
+        name=config.dataset,
+        x_train=empty,
+        y_train=np.zeros(0, dtype=np.int64),
+        x_test=empty,
+        y_test=np.zeros(0, dtype=np.int64),
+        class_names=tuple(meta["class_names"]),
+        mean=mean,
+        scale=scale,
+        feature_names=tuple(meta.get("feature_names") or ()),
+    )
 
 
 def _check_data(

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import attrs
 
 from phyll_core.errors import PhyllError
+
+MAX_SEED = 2**32 - 1  # the seeds the data split accepts (NumPy's legacy seeding range)
 
 
 def _tuple_of_str(value: Any) -> tuple[str, ...]:
@@ -65,8 +68,15 @@ class TrainConfig:
                 f"give one --system for all blocks or one per block ({self.blocks}),"
                 f" got {len(self.system)}"
             )
-        if len(self.lr) not in (1, self.blocks) or any(v <= 0 for v in self.lr):
-            raise PhyllError(f"--lr needs 1 or {self.blocks} positive values, got {self.lr}")
+        if len(self.lr) not in (1, self.blocks) or not all(0 < v < math.inf for v in self.lr):
+            shown = ",".join(f"{v:g}" for v in self.lr)
+            raise PhyllError(f"--lr needs 1 or {self.blocks} positive finite values, got {shown}")
+        for name in ("theta", "weight_decay", "test_fraction"):
+            if not math.isfinite(getattr(self, name)):
+                flag = name.replace("_", "-")
+                raise PhyllError(f"--{flag} must be finite, got {getattr(self, name)}")
+        if not 0 <= self.seed <= MAX_SEED:
+            raise PhyllError(f"--seed must be a whole number in 0..{MAX_SEED}, got {self.seed}")
         if self.batch_size < 0 or self.patience < 0 or self.weight_decay < 0:
             raise PhyllError("batch size, patience and weight decay must be >= 0")
 

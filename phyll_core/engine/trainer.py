@@ -82,6 +82,9 @@ def label_constant(x_train: np.ndarray) -> float:
     return float(np.percentile(np.abs(x_train), 99))
 
 
+_measure_label_constant = label_constant  # Run's argument of that name shadows it
+
+
 def build_rule(name: str, params: dict[str, Any]) -> LearningRule:
     """Build the registered learning rule ``name`` with ``params`` checked against its schema."""
     from phyll_core.params import resolve
@@ -110,7 +113,11 @@ def build_systems(config: TrainConfig) -> list[PhysicalSystem]:
 class Run:
     """A training run: data split, systems, learning rule and metric history."""
 
-    def __init__(self, config: TrainConfig, data: Split | None = None) -> None:
+    def __init__(
+        self, config: TrainConfig, data: Split | None = None, label_constant: float | None = None
+    ) -> None:
+        """``data`` replaces loading and splitting ``config.dataset``; ``label_constant`` the
+        constant measured on its training part (a checkpoint loaded without its data)."""
         self.config = config
         self.data = data or split(
             load(config.dataset, **config.dataset_options), config.seed, config.test_fraction
@@ -137,7 +144,11 @@ class Run:
             goodness=config.loss,
             objective=config.objective,
             objective_params={"theta": config.theta},
-            label_constant=label_constant(self.data.x_train),
+            label_constant=(
+                _measure_label_constant(self.data.x_train)
+                if label_constant is None
+                else label_constant
+            ),
             seed=config.seed,
         )
         self.rule.init(self.problem)
@@ -239,7 +250,9 @@ class Run:
         self, epochs: int | None = None, on_epoch: Callable[[EpochMetrics], None] | None = None
     ) -> list[EpochMetrics]:
         """Train until ``epochs`` epochs are complete (default: ``config.epochs``) or early
-        stopping; Ctrl-C drops the current epoch, sets :attr:`interrupted` and returns."""
+        stopping; Ctrl-C drops the current epoch, sets :attr:`interrupted` and returns. Any
+        other error also drops the current epoch (the run stays at the last completed one,
+        ready to save) and propagates."""
         target = self.config.epochs if epochs is None else epochs
         with blas_limit():
             self._train_until(target, on_epoch)
@@ -258,6 +271,9 @@ class Run:
                 break
             if on_epoch:
                 on_epoch(metrics)
+            except BaseException:  # a failing system: keep the last completed epoch
+                self._restore(snap)
+                raise
             if self._should_stop(metrics):
                 break
 
