@@ -138,6 +138,8 @@ class Run:
             width=config.width,
             skip=config.skip,
             project=config.project,
+            encoder=config.encoder,
+            standardise=config.standardise,
             lr=config.lr,
             weight_decay=config.weight_decay,
             inner_steps=config.inner_steps,
@@ -269,11 +271,11 @@ class Run:
                 self._restore(snap)
                 self.interrupted = True
                 break
-            if on_epoch:
-                on_epoch(metrics)
             except BaseException:  # a failing system: keep the last completed epoch
                 self._restore(snap)
                 raise
+            if on_epoch:
+                on_epoch(metrics)
             if self._should_stop(metrics):
                 break
 
