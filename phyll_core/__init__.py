@@ -20,6 +20,7 @@ if TYPE_CHECKING:
         PluginError,
         UnknownNameError,
     )
+    from phyll_core.fields import param
     from phyll_core.hookspecs import hookimpl
     from phyll_core.params import Param
     from phyll_core.specs import DatasetSpec, LossSpec, RuleSpec, SystemSpec
@@ -37,6 +38,7 @@ _EXPORTS = {
         ),
         "phyll_core.errors",
     ),
+    "param": "phyll_core.fields",
     "hookimpl": "phyll_core.hookspecs",
     "Param": "phyll_core.params",
     **dict.fromkeys(("DatasetSpec", "LossSpec", "RuleSpec", "SystemSpec"), "phyll_core.specs"),
@@ -66,6 +68,7 @@ __all__ = [
     "UnknownNameError",
     "__version__",
     "hookimpl",
+    "param",
 ]
 
 

@@ -24,8 +24,13 @@ def build_system(
 ) -> PhysicalSystem:
     """Build the registered system ``name`` with ``params`` (a mapping, or ``NAME=VALUE``
     strings), checked against its declared schema. The resolved values are kept in
-    ``system.params``."""
-    entry = get_host().systems.get(name)
+    ``system.params``. A system whose plugin failed, or whose spec is wrong, raises
+    :class:`~phyll_core.errors.PluginError` saying which plugin and why."""
+    host = get_host()
+    entry = host.systems.get(name)
+    if entry.spec.lazy:  # first use of a "module:attr" factory: import and check it once
+        host.verify(host.systems, name)
+        entry = host.systems.get(name)  # a wrong spec is now unavailable: PluginError
     values = resolve(entry.spec.params, _as_mapping(params), owner=f"system '{name}'")
     system = entry.spec.factory(**values)
     if not isinstance(system, PhysicalSystem):

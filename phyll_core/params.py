@@ -1,8 +1,11 @@
 """Declared parameters of systems and learning rules, and ``NAME=VALUE`` parsing.
 
-A :class:`Param` states a parameter's name, type, default and help; :func:`parse_assignments`
-turns the ``--param NAME=VALUE`` strings of the CLI into typed keyword arguments, refusing an
-unknown name (suggesting the closest) or a value that does not fit.
+A :class:`Param` states a parameter's name, type, default, help, choices and bounds (inclusive
+``low``/``high``, exclusive ``gt``/``lt``); :func:`parse_assignments` turns the
+``--param NAME=VALUE`` strings of the CLI into typed keyword arguments, refusing an unknown name
+(suggesting the closest) or a value that does not fit. :meth:`Param.problems` checks a
+declaration itself (the default against the type, choices and bounds), which the plugin host does
+when a plugin registers.
 """
 
 from __future__ import annotations
@@ -18,6 +21,10 @@ from phyll_core.errors import ParameterError, closest
 _TYPES: dict[str, type] = {"int": int, "float": float, "str": str, "bool": bool}
 
 
+def _choices(value: Any) -> tuple[Any, ...] | None:
+    return None if value is None else tuple(value)
+
+
 def _check_type(instance: Any, attribute: Any, value: str) -> None:
     if value not in _TYPES:
         raise ValueError(f"Param type must be one of {sorted(_TYPES)}, got {value!r}")
@@ -29,17 +36,86 @@ class Param:
 
     ``type`` is ``"int"``, ``"float"``, ``"str"`` or ``"bool"``; ``default`` may be ``None``
     (meaning "required" when ``required`` is true, otherwise "unset"). ``choices`` restricts
-    the value; ``low``/``high`` bound numbers (inclusive).
+    the value; ``low``/``high`` bound numbers inclusively (``value >= low``), ``gt``/``lt``
+    exclusively (``value > gt``); a side has at most one of the two.
     """
 
     name: str
     type: str = attrs.field(validator=_check_type)
     default: Any
     help: str = ""
-    choices: tuple[Any, ...] | None = None
+    choices: tuple[Any, ...] | None = attrs.field(default=None, converter=_choices)
     low: float | None = None
     high: float | None = None
     required: bool = False
+    gt: float | None = None
+    lt: float | None = None
+
+    def bounds(self) -> str:
+        """The bounds in interval notation (``"[1, 400]"``, ``"(0, inf)"``), ``""`` if none."""
+        lower, upper = self.lower(), self.upper()
+        if lower is None and upper is None:
+            return ""
+        left = "(-inf" if lower is None else f"{'[' if lower[1] else '('}{lower[0]:g}"
+        right = "inf)" if upper is None else f"{upper[0]:g}{']' if upper[1] else ')'}"
+        return f"{left}, {right}"
+
+    def lower(self) -> tuple[float, bool] | None:
+        """``(bound, inclusive)`` of the lower side, or ``None``."""
+        if self.low is not None:
+            return self.low, True
+        return None if self.gt is None else (self.gt, False)
+
+    def upper(self) -> tuple[float, bool] | None:
+        """``(bound, inclusive)`` of the upper side, or ``None``."""
+        if self.high is not None:
+            return self.high, True
+        return None if self.lt is None else (self.lt, False)
+
+    def problems(self) -> list[str]:
+        """What is wrong with this declaration (empty when nothing): bounds on a non-number,
+        both an inclusive and an exclusive bound on one side, an empty range, choices or a
+        default that do not fit the type, the choices or the bounds."""
+        out: list[str] = []
+        where = f"parameter '{self.name}'"
+        bounds = {k: getattr(self, k) for k in ("low", "high", "gt", "lt")}
+        given = {k: v for k, v in bounds.items() if v is not None}
+        if given and self.type not in ("int", "float"):
+            out.append(f"{where} of type {self.type} cannot have bounds ({', '.join(given)})")
+            return out
+        for key, value in given.items():
+            if not _fits("float", value) or not math.isfinite(value):
+                out.append(f"{where}: bound {key}={value!r} is not a finite number")
+                return out
+        if self.low is not None and self.gt is not None:
+            out.append(f"{where} has both low and gt (one lower bound only)")
+        if self.high is not None and self.lt is not None:
+            out.append(f"{where} has both high and lt (one upper bound only)")
+        lower, upper = self.lower(), self.upper()
+        if lower and upper and (
+            lower[0] > upper[0] or (lower[0] == upper[0] and not (lower[1] and upper[1]))
+        ):
+            out.append(f"{where}: the range {self.bounds()} is empty")
+        if self.choices is not None:
+            if not self.choices:
+                out.append(f"{where}: choices is empty")
+            bad = [c for c in self.choices if not _fits(self.type, c)]
+            if bad:
+                out.append(f"{where}: choice {bad[0]!r} is not {_article(self.type)}")
+        if out or self.default is None:
+            return out
+        if not _fits(self.type, self.default):
+            out.append(
+                f"{where}: default {self.default!r} is not {_article(self.type)}"
+                f" (it is {type(self.default).__name__})"
+            )
+            return out
+        try:
+            self.convert(self.default)
+        except ParameterError as exc:
+            reason = str(exc).replace(f"parameter '{self.name}' ", "", 1)
+            out.append(f"{where}: default {self.default!r} does not fit ({reason})")
+        return out
 
     def convert(self, raw: Any, owner: str = "") -> Any:
         """Convert ``raw`` (a string from the CLI or a Python value) to this parameter's type
@@ -58,15 +134,35 @@ class Param:
             )
         if isinstance(value, float) and not math.isfinite(value):
             raise ParameterError(f"parameter '{self.name}'{where} must be finite, got {raw!r}")
-        if self.low is not None and value < self.low:
-            raise ParameterError(
-                f"parameter '{self.name}'{where} must be >= {self.low}, got {value!r}"
-            )
-        if self.high is not None and value > self.high:
-            raise ParameterError(
-                f"parameter '{self.name}'{where} must be <= {self.high}, got {value!r}"
-            )
+        for bound, op, bad in (
+            (self.low, ">=", lambda v, b: v < b),
+            (self.gt, ">", lambda v, b: v <= b),
+            (self.high, "<=", lambda v, b: v > b),
+            (self.lt, "<", lambda v, b: v >= b),
+        ):
+            if bound is not None and bad(value, bound):
+                raise ParameterError(
+                    f"parameter '{self.name}'{where} must be {op} {bound}, got {value!r}"
+                )
         return value
+
+
+def _fits(kind: str, value: Any) -> bool:
+    """``value`` is a Python value of the declared ``kind`` (an int is a float, a bool is not a
+    number)."""
+    if kind == "bool":
+        return isinstance(value, bool)
+    if isinstance(value, bool):
+        return False
+    if kind == "int":
+        return isinstance(value, int)
+    if kind == "float":
+        return isinstance(value, int | float)
+    return isinstance(value, str)
+
+
+def _article(kind: str) -> str:
+    return f"an {kind}" if kind == "int" else f"a {kind}"
 
 
 def _coerce(kind: str, raw: Any) -> Any:

@@ -5,12 +5,20 @@ match the specs, that raises inside a hook, or that registers a name another plu
 is recorded with its error (shown by ``phyll plugins``), reported in one line on stderr, and
 everything else keeps working. ``PHYLL_LOAD_PLUGINS=a,b`` loads only those distributions
 (empty: none besides the core's built-ins).
+
+Every spec is checked when it is registered (:func:`~phyll_core.specs.spec_problems`): a wrong
+default, bound or parameter name is the plugin's listed error, naming the parameter, and the item
+is remembered as unavailable (asking for it says why). Specs with a lazy ``"module:attr"``
+factory are checked when first used, or all at once by :meth:`Host.verify` (``phyll plugins``
+and ``phyll systems`` do). The traceback of every failure is kept (``PluginInfo.tracebacks``);
+the CLI prints them with ``--debug`` or ``PHYLL_DEBUG=1``.
 """
 
 from __future__ import annotations
 
 import os
 import sys
+import traceback
 from collections.abc import Callable
 from importlib import metadata
 from typing import TYPE_CHECKING, Any
@@ -21,7 +29,7 @@ import pluggy
 from phyll_core import hookspecs
 from phyll_core.errors import PhyllError
 from phyll_core.registry import Registry
-from phyll_core.specs import DatasetSpec, LossSpec, RuleSpec, SystemSpec
+from phyll_core.specs import DatasetSpec, LossSpec, RuleSpec, SystemSpec, spec_problems
 
 if TYPE_CHECKING:
     import typer
@@ -44,6 +52,11 @@ class PluginInfo:
     version: str
     hooks: list[str] = attrs.field(factory=list)
     errors: list[str] = attrs.field(factory=list)
+    #: full tracebacks of the failures that raised (import errors, hooks that raised)
+    tracebacks: list[str] = attrs.field(factory=list)
+    #: (message, exception) of failures that stopped the plugin from registering anything
+    #: (import, hook signature, unknown hook, a hook that raised)
+    fatal: list[tuple[str, BaseException | None]] = attrs.field(factory=list, repr=False)
 
     @property
     def ok(self) -> bool:
@@ -64,10 +77,11 @@ class Host:
         self.pm = pluggy.PluginManager(GROUP)
         self.pm.add_hookspecs(hookspecs)
         self.plugins: dict[str, PluginInfo] = {}
-        self.systems: Registry[SystemSpec] = Registry("system")
-        self.losses: Registry[LossSpec] = Registry("loss")
-        self.rules: Registry[RuleSpec] = Registry("learning rule")
-        self.datasets: Registry[DatasetSpec] = Registry("dataset")
+        failed = self._fatal_failures
+        self.systems: Registry[SystemSpec] = Registry("system", failed)
+        self.losses: Registry[LossSpec] = Registry("loss", failed)
+        self.rules: Registry[RuleSpec] = Registry("learning rule", failed)
+        self.datasets: Registry[DatasetSpec] = Registry("dataset", failed)
         self._warn = warn or _stderr_warning
         self._versions: dict[str, str] = {}
         self._command_apps: list[typer.Typer] = []
@@ -88,7 +102,8 @@ class Host:
             try:
                 module = ep.load()
             except Exception as exc:  # any import failure is the plugin's
-                self._fail(PluginInfo(dist, version), f"failed to import: {_one_line(exc)}")
+                info = PluginInfo(dist, version)
+                self._fail(info, f"failed to import: {_one_line(exc)}", exc, fatal=True)
                 continue
             self._add_plugin(module, dist, version)
         self._fill_registries()
@@ -101,13 +116,13 @@ class Host:
         try:
             self.pm.register(module, name=name)
         except (pluggy.PluginValidationError, ValueError) as exc:
-            self._fail(info, f"does not match the hook specs: {_one_line(exc)}")
+            self._fail(info, f"does not match the hook specs: {_one_line(exc)}", exc, fatal=True)
             return
         try:
             self.pm.check_pending()
         except pluggy.PluginValidationError as exc:
             self.pm.unregister(name=name)
-            self._fail(info, f"implements an unknown hook: {_one_line(exc)}")
+            self._fail(info, f"implements an unknown hook: {_one_line(exc)}", exc, fatal=True)
             return
         info.hooks = sorted(
             h.name for h in self.pm.get_hookcallers(module) or [] if h.name.startswith("reg")
@@ -124,20 +139,48 @@ class Host:
                 try:
                     impl.function(register=register)
                 except Exception as exc:  # isolate the plugin's own failure
-                    self._fail(info, f"raised in {hook_name}: {_one_line(exc)}")
+                    self._fail(info, f"raised in {hook_name}: {_one_line(exc)}", exc, fatal=True)
 
     def _register_callback(
-        self, registry: Registry[Any], spec_type: type, info: PluginInfo
+        self, registry: Registry[Any], spec_type: type[Any], info: PluginInfo
     ) -> Callable[[Any], None]:
         def register(spec: Any) -> None:
             if not isinstance(spec, spec_type):
                 raise TypeError(f"register() expects a {spec_type.__name__}, got {spec!r}")
+            problems = spec_problems(spec, deep=False)
+            if problems:
+                self._reject(registry, spec.name, info, problems)
+                return
             try:
                 registry.add(spec, info.name, info.version)
             except PhyllError as exc:
                 self._fail(info, str(exc))
 
         return register
+
+    def _reject(
+        self, registry: Registry[Any], name: str, info: PluginInfo, problems: list[str]
+    ) -> None:
+        reason = f"declares {registry.kind} '{name}' wrongly: {'; '.join(problems)}"
+        registry.mark_unavailable(name, info.name, reason)
+        self._fail(info, reason)
+
+    def verify(self, registry: Registry[Any] | None = None, name: str | None = None) -> None:
+        """Check the specs whose lazy factories were not imported yet (all registries, or one
+        ``registry``; every item or only ``name``): importing the factory, deriving its
+        parameters and comparing them with its signature. A wrong spec becomes the plugin's
+        error and the item unavailable. Never raises for a broken plugin."""
+        registries: list[Registry[Any]] = (
+            [registry] if registry is not None else [self.systems, self.rules]
+        )
+        for reg in registries:
+            for entry in list(reg):
+                spec = entry.spec
+                if (name is not None and entry.name != name) or not getattr(spec, "lazy", False):
+                    continue
+                problems = spec_problems(spec, deep=True)
+                if problems:
+                    self._reject(reg, entry.name, self.plugins[entry.plugin], problems)
 
     def add_commands(self, app: typer.Typer) -> None:
         """Let every plugin add its sub-commands to ``app`` (once per app); failures are
@@ -150,12 +193,33 @@ class Host:
                 impl.function(app=app)
             except Exception as exc:  # isolate the plugin's own failure
                 info = self.plugins[impl.plugin_name]
-                self._fail(info, f"raised in register_commands: {_one_line(exc)}")
+                self._fail(info, f"raised in register_commands: {_one_line(exc)}", exc)
 
-    def _fail(self, info: PluginInfo, message: str) -> None:
+    def _fail(
+        self,
+        info: PluginInfo,
+        message: str,
+        exc: BaseException | None = None,
+        fatal: bool = False,
+    ) -> None:
         self.plugins.setdefault(info.name, info)
         info.errors.append(message)
+        if exc is not None:
+            info.tracebacks.append("".join(traceback.format_exception(exc)))
+        if fatal:
+            info.fatal.append((message, exc))
         self._warn(f"warning: plugin '{info.name}' {message}")
+
+    def _fatal_failures(self) -> list[tuple[str, str, BaseException | None]]:
+        return [
+            (info.name, info.fatal[0][0], info.fatal[0][1])
+            for info in self.plugins.values()
+            if info.fatal
+        ]
+
+    def tracebacks(self) -> list[tuple[str, str]]:
+        """``(plugin, traceback text)`` of every recorded failure that raised."""
+        return [(i.name, tb) for i in self.plugins.values() for tb in i.tracebacks]
 
     def version_of(self, plugin: str) -> str:
         return self._versions.get(plugin, "?")

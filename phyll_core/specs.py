@@ -3,10 +3,19 @@
 Each spec names one item (a system, a loss, a learning rule, a dataset), says in one line what it
 is, points to a factory that builds it, and declares its parameters with defaults. Factories are
 only called when the item is used, so registering is cheap and imports nothing heavy.
+
+A system or rule factory may be given lazily as ``"package.module:Class"``: it is imported only
+when the item is first used or checked. When ``params`` is omitted and the factory is an attrs
+class, the parameters are derived from the class's fields (:mod:`phyll_core.fields`): each
+parameter is declared once. :func:`spec_problems` checks a spec (defaults against types, choices
+and bounds; declared names against the factory's signature); the plugin host runs it when a
+plugin registers.
 """
 
 from __future__ import annotations
 
+import importlib
+import inspect
 import re
 from collections.abc import Callable
 from typing import Any
@@ -39,19 +48,140 @@ def _params(value: Any) -> tuple[Param, ...]:
     return params
 
 
+def _optional_params(value: Any) -> tuple[Param, ...] | None:
+    return None if value is None else _params(value)
+
+
+def _check_target(instance: Any, attribute: Any, value: Any) -> None:
+    if isinstance(value, str):
+        if not re.match(r"^[A-Za-z_][\w.]*:[A-Za-z_][\w.]*$", value):
+            raise ValueError(
+                f"{type(instance).__name__}.factory must be a callable or 'module:attribute',"
+                f" got {value!r}"
+            )
+    elif not callable(value):
+        raise ValueError(f"{type(instance).__name__}.factory must be callable, got {value!r}")
+
+
+def import_target(target: str) -> Any:
+    """Import ``"package.module:attr.sub"`` and return the attribute."""
+    module_name, _, attr = target.partition(":")
+    obj: Any = importlib.import_module(module_name)
+    for part in attr.split("."):
+        obj = getattr(obj, part)
+    return obj
+
+
+class _Buildable:
+    """Shared behaviour of SystemSpec and RuleSpec: a (possibly lazy) factory and parameters
+    that are declared or derived from the factory's attrs class."""
+
+    _target: Callable[..., Any] | str
+    _declared: tuple[Param, ...] | None
+    _cache: dict[str, Any]
+
+    @property
+    def lazy(self) -> bool:
+        """True while the factory is a ``"module:attr"`` string not imported yet."""
+        return isinstance(self._target, str) and "factory" not in self._cache
+
+    @property
+    def factory(self) -> Callable[..., Any]:
+        """The factory (imported on first use when it was given as ``"module:attr"``)."""
+        if "factory" not in self._cache:
+            target = self._target
+            self._cache["factory"] = import_target(target) if isinstance(target, str) else target
+        return self._cache["factory"]  # type: ignore[no-any-return]
+
+    @property
+    def params(self) -> tuple[Param, ...]:
+        """The declared parameters, or those derived from the factory's attrs class."""
+        if self._declared is not None:
+            return self._declared
+        if "params" not in self._cache:
+            from phyll_core.fields import params_from_class
+
+            factory = self.factory
+            derived = params_from_class(factory) if _is_attrs_class(factory) else ()  # type: ignore[arg-type]
+            self._cache["params"] = _params(derived)
+        return self._cache["params"]  # type: ignore[no-any-return]
+
+    @property
+    def declares_params(self) -> bool:
+        """True when ``params`` was given explicitly (not derived)."""
+        return self._declared is not None
+
+
+def _is_attrs_class(obj: Any) -> bool:
+    return isinstance(obj, type) and attrs.has(obj)
+
+
+def spec_problems(spec: Any, deep: bool = True) -> list[str]:
+    """What is wrong with a spec's declaration (empty when nothing). Checks every parameter
+    (:meth:`Param.problems`) and, when the factory is known (``deep`` imports a lazy one), that
+    the factory accepts every declared name and that it needs no keyword left undeclared.
+    Import errors of a lazy factory are reported, not raised."""
+    declared = spec._declared if isinstance(spec, _Buildable) else spec.params
+    out = [msg for p in (declared or ()) for msg in p.problems()]
+    if not isinstance(spec, _Buildable) or (spec.lazy and not deep):
+        return out
+    try:
+        factory = spec.factory
+        params = spec.params
+    except Exception as exc:  # an import or declaration error is the plugin's
+        return [*out, f"{type(exc).__name__}: {exc}"]
+    if declared is None:
+        out += [msg for p in params for msg in p.problems()]
+        return out
+    out += _signature_problems(factory, params)
+    return out
+
+
+def _signature_problems(factory: Callable[..., Any], params: tuple[Param, ...]) -> list[str]:
+    try:
+        signature = inspect.signature(factory)
+    except (TypeError, ValueError):  # builtins without a signature: nothing to compare
+        return []
+    accepted = signature.parameters
+    what = getattr(factory, "__qualname__", repr(factory))
+    out = []
+    if not any(p.kind is p.VAR_KEYWORD for p in accepted.values()):
+        for p in params:
+            if p.name not in accepted or accepted[p.name].kind is inspect.Parameter.POSITIONAL_ONLY:
+                known = ", ".join(accepted) or "none"
+                out.append(
+                    f"parameter '{p.name}' is declared but {what}() does not accept it"
+                    f" (it accepts: {known})"
+                )
+    names = {p.name for p in params}
+    for name, arg in accepted.items():
+        keyword = arg.kind in (arg.KEYWORD_ONLY, arg.POSITIONAL_OR_KEYWORD)
+        needed = arg.default is arg.empty and keyword
+        if needed and name not in names and name != "self":
+            out.append(f"{what}() needs '{name}', which is not a declared parameter")
+    return out
+
+
 @attrs.frozen
-class SystemSpec:
+class SystemSpec(_Buildable):
     """A physical system: ``factory(**params)`` returns a :class:`~phyll_core.PhysicalSystem`.
 
-    ``params`` declares every keyword the factory accepts (with defaults); the CLI's
-    ``--param NAME=VALUE`` is checked against it. Include a ``seed`` parameter when the
+    ``factory`` is a callable, or ``"module:attr"`` imported on first use. ``params`` declares
+    every keyword the factory accepts (with defaults); omit it when the factory is an attrs
+    class whose fields are the parameters (see :mod:`phyll_core.fields`). The CLI's
+    ``--param NAME=VALUE`` is checked against them. Include a ``seed`` parameter when the
     system makes random choices.
     """
 
     name: str = attrs.field(validator=_check_name)
-    factory: Callable[..., Any]
+    _target: Callable[..., Any] | str = attrs.field(alias="factory", validator=_check_target)
     description: str = attrs.field(validator=_check_description)
-    params: tuple[Param, ...] = attrs.field(default=(), converter=_params)
+    _declared: tuple[Param, ...] | None = attrs.field(
+        default=None, alias="params", converter=_optional_params
+    )
+    _cache: dict[str, Any] = attrs.field(
+        factory=dict, init=False, eq=False, hash=False, repr=False
+    )
 
 
 @attrs.frozen
@@ -67,15 +197,21 @@ class LossSpec:
 
 
 @attrs.frozen
-class RuleSpec:
+class RuleSpec(_Buildable):
     """A learning rule: ``factory(**params)`` returns a LearningRule (see phyll_core.engine).
-    ``params`` are the options set with ``--rule-param NAME=VALUE``."""
+    ``params`` are the options set with ``--rule-param NAME=VALUE`` (declared, or derived from
+    an attrs class ``factory`` as for :class:`SystemSpec`)."""
 
     name: str = attrs.field(validator=_check_name)
-    factory: Callable[..., Any]
+    _target: Callable[..., Any] | str = attrs.field(alias="factory", validator=_check_target)
     description: str = attrs.field(validator=_check_description)
-    params: tuple[Param, ...] = attrs.field(default=(), converter=_params)
+    _declared: tuple[Param, ...] | None = attrs.field(
+        default=None, alias="params", converter=_optional_params
+    )
     uses_physics: bool = True
+    _cache: dict[str, Any] = attrs.field(
+        factory=dict, init=False, eq=False, hash=False, repr=False
+    )
 
 
 @attrs.frozen

@@ -104,7 +104,15 @@ class PhysicalSystem(abc.ABC):
         (batch, output_dim) outputs. Must be vectorised over the batch."""
 
     def _perturb(self, strength: float, rng: np.random.Generator) -> None:
-        """Change the system as drift would; ``strength`` 0 leaves it unchanged."""
+        """Change the system as drift would; ``strength`` 0 leaves it unchanged.
+
+        Units (the same for every backend, so that ``phyll compare --drift S`` means the same
+        thing everywhere): **strength 1 is the drift a typical laboratory set-up of this kind
+        sees in about one hour** of unattended running (for the acoustic cavity a 1 K air
+        temperature change, for instance). State the physical meaning of strength 1 in your
+        docstring; a strength s is s such hours' worth (larger strengths need not be linear).
+        ``phyll_core.testing.drift_response`` measures the resulting relative change of the
+        outputs, and ``check_system`` reports it."""
         raise NotImplementedError
 
     @property
@@ -250,9 +258,11 @@ class PhysicalSystem(abc.ABC):
                 f" ({batch}, {self.output_dim})"
             )
         if not np.isfinite(out).all():
-            n = int((~np.isfinite(out)).sum())
+            bad = ~np.isfinite(out)
+            row, col = np.argwhere(bad)[0]
             raise PhysicalOutputError(
-                f"system '{self.name}' returned {n} non-finite output values (NaN or inf)"
+                f"system '{self.name}' returned {int(bad.sum())} non-finite output values"
+                f" (NaN or inf); the first, {out[row, col]}, at row {row}, column {col}"
             )
         return out
 

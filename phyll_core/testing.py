@@ -10,7 +10,15 @@ A backend author runs it from pytest in one line::
 ``make(seed)`` must build a fresh system; the same seed must give the same system. The suite
 checks shapes and dtype, determinism under a seed, that bad inputs are refused before they reach
 the physics, query counting, and the ``perturb`` contract (when the system implements it).
-It raises :class:`ConformanceError` listing every failed check.
+It raises :class:`ConformanceError` listing every failed check; otherwise it returns a
+:class:`ConformanceReport` with what it measured (the drift response at strength 1, see
+:func:`drift_response`). Every check gets its own copy of the inputs: a ``_forward`` that
+modifies its input is reported once (by ``forward_shapes``), without follow-on failures, and a
+failure repeated by later checks is listed once.
+
+:func:`check_registered` (from :mod:`phyll_core.testing_registry`) runs the same suite on a
+system as registered by its plugin: built by name with the declared defaults and with each
+parameter at its bounds and choices.
 """
 
 from __future__ import annotations
@@ -62,6 +70,11 @@ def check_declaration(make: Callable[[int], PhysicalSystem], x: np.ndarray) -> N
     assert s.name and s.name != "system", "set the class attribute 'name'"
 
 
+def _query(s: PhysicalSystem, x: np.ndarray) -> np.ndarray:
+    """``s.forward`` on a copy of ``x`` (a system that modifies its input cannot spoil ``x``)."""
+    return s.forward(x.copy())
+
+
 def check_forward_shapes(make: Callable[[int], PhysicalSystem], x: np.ndarray) -> None:
     """Batches of several sizes map to float64 (batch, output_dim) finite outputs; the input
     array is not modified."""
@@ -71,12 +84,18 @@ def check_forward_shapes(make: Callable[[int], PhysicalSystem], x: np.ndarray) -
         y = s.forward(xin)
         assert y.shape == (n, s.output_dim), f"batch {n}: output shape {y.shape}"
         assert y.dtype == np.float64, f"output dtype {y.dtype}"
-        assert np.array_equal(xin, x[:n]), "forward() modified its input array"
+        changed = xin != x[:n]
+        if changed.any():
+            row, col = np.argwhere(changed)[0]
+            raise AssertionError(
+                f"forward() modified its input array ({int(changed.sum())} values changed, the"
+                f" first at row {row}, column {col}); work on a copy in _forward"
+            )
 
 
 def check_determinism(make: Callable[[int], PhysicalSystem], x: np.ndarray) -> None:
     """Two systems built with the same seed give identical outputs for identical inputs."""
-    a, b = make(7).forward(x), make(7).forward(x)
+    a, b = _query(make(7), x), _query(make(7), x)
     assert np.array_equal(a, b), (
         f"same seed, different outputs (max difference {np.max(np.abs(a - b)):.3g})"
     )
@@ -110,8 +129,8 @@ def check_input_validation(make: Callable[[int], PhysicalSystem], x: np.ndarray)
 def check_query_counter(make: Callable[[int], PhysicalSystem], x: np.ndarray) -> None:
     """Each forward call adds one call and its batch size to the counter."""
     s = make(0)
-    s.forward(x)
-    s.forward(x[:3])
+    _query(s, x)
+    _query(s, x[:3])
     assert (s.queries.calls, s.queries.samples) == (2, x.shape[0] + 3), (
         f"counter reads calls={s.queries.calls} samples={s.queries.samples}"
     )
@@ -123,15 +142,16 @@ def check_perturb(make: Callable[[int], PhysicalSystem], x: np.ndarray) -> None:
     s = make(0)
     if not s.can_perturb:
         return
-    ref = make(0).forward(x)
+    ref = _query(make(0), x)
     s.perturb(0.0, 3)
-    assert np.allclose(s.forward(x), ref, rtol=1e-9, atol=1e-12), "perturb(0) changed outputs"
+    assert np.allclose(_query(s, x), ref, rtol=1e-9, atol=1e-12), "perturb(0) changed outputs"
     a, b = make(0), make(0)
     a.perturb(1.0, 3)
     b.perturb(1.0, 3)
-    ya, yb = a.forward(x), b.forward(x)
+    ya, yb = _query(a, x), _query(b, x)
     assert np.array_equal(ya, yb), "perturb with the same seed gave different systems"
-    assert not np.allclose(ya, ref), "perturb(1.0) did not change the outputs"
+    scale = float(np.max(np.abs(ref))) or 1.0  # relative to the outputs: small outputs drift too
+    assert np.max(np.abs(ya - ref)) > 1e-9 * scale, "perturb(1.0) did not change the outputs"
     try:
         a.perturb(-1.0, 3)
     except ValueError:
@@ -157,8 +177,60 @@ def _with(x: np.ndarray, value: float) -> np.ndarray:
     return bad
 
 
+def drift_response(
+    make: Callable[[int], PhysicalSystem],
+    strength: float = 1.0,
+    seeds: tuple[int, ...] = (0, 1, 2),
+    n: int = 64,
+) -> float | None:
+    """The relative output change caused by ``perturb(strength)``: the RMS of
+    ``y_drifted - y`` over the RMS spread of ``y`` across inputs (its deviation from the batch
+    mean), averaged over drift ``seeds``, on ``n`` random inputs of the domain. 0 means no
+    change; 1 means the drift moves the outputs as much as the inputs do. ``None`` when the
+    system does not model drift. See the units in :meth:`PhysicalSystem._perturb`."""
+    first = make(0)
+    if not first.can_perturb:
+        return None
+    x = _inputs(first, n=n, seed=4321)
+    ref = _query(first, x)
+    spread = float(np.sqrt(np.mean((ref - ref.mean(axis=0)) ** 2)))
+    changes = []
+    for seed in seeds:
+        s = make(0)
+        s.perturb(strength, seed)
+        changes.append(float(np.sqrt(np.mean((_query(s, x) - ref) ** 2))))
+    mean_change = float(np.mean(changes))
+    if spread == 0.0:
+        return 0.0 if mean_change == 0.0 else float("inf")
+    return mean_change / spread
+
+
+@attrs.frozen
+class ConformanceReport:
+    """What :func:`check_system` found: one result per check and the measured figures
+    (``drift_response``: see :func:`drift_response`; ``None`` without drift)."""
+
+    system: str
+    results: tuple[CheckResult, ...]
+    drift_response: float | None = None
+
+    @property
+    def failed(self) -> list[CheckResult]:
+        return [r for r in self.results if not r.passed]
+
+    def __str__(self) -> str:
+        passed = sum(r.passed for r in self.results)
+        drift = (
+            "no drift model" if self.drift_response is None
+            else f"drift response at strength 1: {self.drift_response:.3g}"
+        )
+        return f"system '{self.system}': {passed}/{len(self.results)} checks passed; {drift}"
+
+
 def run_checks(make: Callable[[int], PhysicalSystem]) -> list[CheckResult]:
-    """Run every check; return one result per check (never raises for a failing system)."""
+    """Run every check; return one result per check (never raises for a failing system).
+    Each check gets its own copy of the inputs; a failure already reported by an earlier
+    check is listed as ``same failure as <check>``."""
     try:
         first = make(0)
         if not isinstance(first, PhysicalSystem):
@@ -167,26 +239,42 @@ def run_checks(make: Callable[[int], PhysicalSystem]) -> list[CheckResult]:
     except Exception as exc:  # a system that cannot even be built fails as a whole
         return [CheckResult("construction", f"{type(exc).__name__}: {exc}")]
     results = []
+    seen: dict[str, str] = {}
     for check in CHECKS:
         name = check.__name__.removeprefix("check_")
         try:
-            check(make, x)
+            check(make, x.copy())
         except Exception as exc:  # report any failure as a result
-            results.append(CheckResult(name, f"{type(exc).__name__}: {exc}"))
+            error = f"{type(exc).__name__}: {exc}"
+            results.append(CheckResult(name, f"same failure as {seen[error]}" if error in seen
+                                       else error))
+            seen.setdefault(error, name)
         else:
             results.append(CheckResult(name))
     return results
 
 
-def check_system(make: Callable[[int], PhysicalSystem]) -> None:
-    """Raise ConformanceError listing every failed check of the system built by ``make``."""
-    failed = [r for r in run_checks(make) if not r.passed]
+def check_system(make: Callable[[int], PhysicalSystem]) -> ConformanceReport:
+    """Raise ConformanceError listing every failed check of the system built by ``make``;
+    otherwise return the report (with the measured drift response at strength 1)."""
+    results = run_checks(make)
+    failed = [r for r in results if not r.passed]
+    try:
+        name = make(0).name
+    except Exception:  # the failures below say why
+        name = "?"
     if failed:
-        try:
-            name = make(0).name
-        except Exception:  # the failures below say why
-            name = "?"
         lines = "\n".join(f"  - {r.name}: {r.error}" for r in failed)
         raise ConformanceError(
             f"system '{name}' failed {len(failed)} conformance check(s):\n{lines}"
         )
+    return ConformanceReport(name, tuple(results), drift_response(make))
+
+
+def __getattr__(name: str) -> object:
+    # check_registered lives in its own module (it needs the plugin host)
+    if name in ("check_registered", "registered_variants"):
+        from phyll_core import testing_registry
+
+        return getattr(testing_registry, name)
+    raise AttributeError(name)

@@ -2,7 +2,8 @@
 
 Every error a user can cause is a :class:`~phyll_core.errors.PhyllError` (or a bad option that
 typer reports); it is printed as one line on stderr with a non-zero exit code. ``--debug`` (or
-``PHYLL_DEBUG=1``) shows the traceback instead.
+``PHYLL_DEBUG=1``) shows the traceback instead, and the full traceback of every plugin that
+failed to import or whose hook raised (otherwise only their one-line warnings).
 """
 
 from __future__ import annotations
@@ -14,7 +15,15 @@ from typing import Any
 
 import typer
 
-from phyll_core.cli import compare_cmd, listing, probe_cmd, record_cmd, sweep_cmd, train_cmd
+from phyll_core.cli import (
+    compare_cmd,
+    listing,
+    new_backend_cmd,
+    probe_cmd,
+    record_cmd,
+    sweep_cmd,
+    train_cmd,
+)
 
 app = typer.Typer(
     name="phyll",
@@ -36,7 +45,9 @@ def _print_version(value: bool) -> None:
 
 @app.callback()
 def _root(
-    debug: bool = typer.Option(False, "--debug", help="Show tracebacks of errors."),
+    debug: bool = typer.Option(
+        False, "--debug", help="Show tracebacks of errors and of plugins that failed to load."
+    ),
     version: bool = typer.Option(
         False, "--version", help="Print the version and exit.", callback=_print_version,
         is_eager=True,
@@ -51,10 +62,18 @@ record_cmd.add_to(app)
 train_cmd.add_to(app)
 compare_cmd.add_to(app)
 sweep_cmd.add_to(app)
+new_backend_cmd.add_to(app)
 
 
 def _debug_requested(argv: list[str]) -> bool:
     return "--debug" in argv or os.environ.get("PHYLL_DEBUG", "") not in ("", "0")
+
+
+def _print_plugin_tracebacks(host: Any) -> None:
+    """With --debug: the full traceback of every plugin failure that raised (import errors,
+    hooks that raised), after the one-line warnings."""
+    for plugin, text in host.tracebacks():
+        print(f"traceback of plugin '{plugin}':\n{text.rstrip()}", file=sys.stderr)
 
 
 def _click_exceptions() -> tuple[tuple[Any, ...], tuple[Any, ...], tuple[Any, ...]]:
@@ -78,7 +97,10 @@ def main(argv: list[str] | None = None) -> None:
     args = list(sys.argv[1:] if argv is None else argv)
     debug = _debug_requested(args)
     if "--version" not in args:  # plugins may add commands; load them first
-        get_host().add_commands(app)
+        host = get_host()
+        host.add_commands(app)
+        if debug:
+            _print_plugin_tracebacks(host)
     command = typer.main.get_command(app)
     exits, click_errors, aborts = _click_exceptions()
     try:

@@ -20,7 +20,12 @@ def _params(params: Any) -> list[dict[str, Any]]:
             "type": p.type,
             "default": p.default,
             "help": p.help,
-            **({"choices": list(p.choices)} if p.choices else {}),
+            "choices": list(p.choices) if p.choices is not None else None,
+            "low": p.lower()[0] if p.lower() else None,
+            "low_inclusive": p.lower()[1] if p.lower() else None,
+            "high": p.upper()[0] if p.upper() else None,
+            "high_inclusive": p.upper()[1] if p.upper() else None,
+            "bounds": p.bounds(),
             **({"required": True} if p.required else {}),
         }
         for p in params
@@ -55,8 +60,10 @@ def system_row(entry: Any) -> dict[str, Any]:
 
 
 def plugins(json: bool = JSON) -> None:
-    """List loaded plugins: name, version, hooks implemented, error if any."""
+    """List loaded plugins: name, version, hooks implemented, error if any (every spec is
+    checked, importing lazily declared systems)."""
     host = get_host()
+    host.verify()
     rows: list[dict[str, Any]] = [
         {"name": p.name, "version": p.version, "hooks": p.hooks, "ok": p.ok, "errors": p.errors}
         for p in host.plugins.values()
@@ -87,7 +94,14 @@ def systems(ctx: typer.Context, json: bool = JSON) -> None:
     """List physical systems: dims, domain, plugin, version, description."""
     if ctx.invoked_subcommand is not None:
         return
-    rows = [system_row(e) for e in get_host().systems]
+    host = get_host()
+    host.verify()
+    rows = [system_row(e) for e in host.systems]
+    rows += [  # offered by a plugin but declared wrongly: listed with the reason
+        {"name": name, "input_dim": None, "output_dim": None, "domain": None, "plugin": plugin,
+         "version": host.version_of(plugin), "description": "", "note": f"unavailable: {why}"}
+        for name, (plugin, why) in host.systems.unavailable().items()
+    ]
     if json:
         print_json(rows)
         return
@@ -102,7 +116,7 @@ def systems(ctx: typer.Context, json: bool = JSON) -> None:
                 r["domain"] or "?",
                 r["plugin"],
                 r["version"],
-                r["description"],
+                r["description"] or r.get("note", ""),
             ]
             for r in rows
         ],
@@ -146,8 +160,15 @@ def systems_show(
     )
     print_table(
         "Parameters",
-        ["name", "type", "value", "default", "help"],
-        [[p["name"], p["type"], p["value"], p["default"], p["help"]] for p in row["params"]],
+        ["name", "type", "value", "default", "bounds", "choices", "help"],
+        [
+            [
+                p["name"], p["type"], p["value"], p["default"], p["bounds"],
+                ", ".join(map(str, p["choices"])) if p["choices"] is not None else "",
+                p["help"],
+            ]
+            for p in row["params"]
+        ],
     )
 
 
