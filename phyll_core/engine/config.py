@@ -57,6 +57,8 @@ class TrainConfig:
     predict: str | None = None
     skip: bool = True
     project: bool = True
+    encoder: str = "offset"
+    standardise: bool = True
     patience: int = 0
     eval_every: int = attrs.field(default=1, validator=_positive)
 
