@@ -19,9 +19,8 @@ def probe(
     """Send random inputs from the system's domain; report throughput, output statistics and
     the nonlinearity score (1 - R^2 of the best affine fit, held out, pooled)."""
     from phyll_core.factory import build_system
-    from phyll_core.probe import probe as run_probe
-
     from phyll_core.memory import FLOAT, require
+    from phyll_core.probe import probe as run_probe
 
     built = build_system(system, param)
     # inputs, outputs and the affine fit's design matrix, all float64
