@@ -40,7 +40,7 @@ def test_compare_systems_includes_identity_and_reports_the_gain(
     # the same per-seed numbers as phyll train (the parameter reaches only the system that
     # declares it)
     single = cli("train", "-s", "random-features", "-d", "iris", "-e", "4", "--seed", "1",
-                 "-p", "scale=2", "--json").json()
+                 "-p", "scale=2", "--json", "--out", str(tmp_path / "train")).json()
     expected = single["accuracy_by_method"]["goodness"]["test_accuracy"]
     assert rf["per_seed"]["goodness"][1] == expected
     # a rerun with --out resumes: nothing is trained again

@@ -132,3 +132,18 @@ def test_sweep_without_out_is_a_one_line_error(cli: Any) -> None:
     result = cli("sweep", "--systems", "identity", "--workers", "0")
     assert result.code == 1
     assert result.err_lines == ["error: give --out DIR (or `out = \"DIR\"` in the sweep file)"]
+
+
+def test_the_sweep_file_of_the_docs_is_valid(tmp_path: Path, cli: Any) -> None:
+    import re
+
+    doc = Path(__file__).resolve().parents[2] / "docs" / "sweeps.md"
+    block = re.search(r"```toml\n(.*?)```", doc.read_text(encoding="utf-8"), re.S)
+    assert block is not None
+    spec = tmp_path / "sweep.toml"
+    spec.write_text(block.group(1))
+    assert read_toml(spec).out == "sweeps/widths"
+    result = cli("sweep", str(spec), "--dry-run")
+    assert result.code == 0, result.err
+    # identity: 2 datasets x 2 widths x 2 negatives x 3 seeds; random-features also x 2 scales
+    assert result.out.strip().splitlines()[-1] == f"{24 + 48} run(s)"

@@ -26,10 +26,10 @@ def test_local_cluster_table_equals_phyll_train_one_by_one(tmp_path: Path, cli: 
     assert len(rows) == 8 and len(run_files(out)) == 8
     assert {r["status"] for r in rows} == {"ok"}
     assert "phyll-core==" in rows[0]["versions"]
-    for row in rows:
+    for i, row in enumerate(rows):
         single = cli(
             "train", "--system", row["system"], "--dataset", row["dataset"], "--epochs", "3",
-            "--seed", row["seed"], "--json",
+            "--seed", row["seed"], "--json", "--out", str(tmp_path / f"train-{i}"),
         )
         assert single.code == 0, single.err
         expected = single.json()
