@@ -38,7 +38,7 @@ def record(
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
     from phyll_core.hardware.errors import DeviceFailedError, RecordError
-    from phyll_core.hardware.record import progress_path
+    from phyll_core.hardware.record import progress_path, saved_rows
     from phyll_core.hardware.record import record as run_record
 
     columns = (
@@ -47,13 +47,11 @@ def record(
         MofNCompleteColumn(),
         TimeRemainingColumn(),
     )
-    saved = [0]
 
     def hint() -> str:
-        where = progress_path(out)
         return (
-            f"{saved[0]} of {samples} rows are saved in {where}; run the same command again to"
-            " resume"
+            f"{saved_rows(out)} of {samples} rows are saved in {progress_path(out)}; run the same"
+            " command again to resume"
         )
 
     try:
@@ -63,7 +61,6 @@ def record(
             task = bar.add_task(f"recording {system}", total=samples)
 
             def update(done: int, total: int) -> None:
-                saved[0] = done
                 bar.update(task, completed=done)
 
             result = run_record(
@@ -78,12 +75,12 @@ def record(
                 on_progress=update,
             )
     except KeyboardInterrupt:
-        if saved[0] > 0:
+        if saved_rows(out) > 0:
             print(f"interrupted: {hint()}", file=sys.stderr)
             raise typer.Exit(130) from None
         raise
     except DeviceFailedError as exc:
-        if saved[0] > 0:
+        if saved_rows(out) > 0:
             raise RecordError(f"{exc}; {hint()}") from exc
         raise
     if json:
@@ -92,6 +89,7 @@ def record(
     rows: list[list[object]] = [
         ["samples", result.samples],
         ["resumed from", result.resumed],
+        ["of them from the measurement log", result.recovered],
         ["seconds (this run)", f"{result.seconds:.3g}"],
     ]
     rows += [["file", f] for f in result.files]

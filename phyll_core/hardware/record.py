@@ -62,6 +62,17 @@ def progress_path(out: str | Path) -> Path:
     return p.with_name(p.name + ".progress.jsonl")
 
 
+def saved_rows(out: str | Path) -> int:
+    """How many rows the progress file of output ``out`` holds (0 without one)."""
+    path = progress_path(out)
+    if not path.is_file():
+        return 0
+    try:
+        return sum(1 for r in read_jsonl(path) if r.get("type") == "row")
+    except DatasetError:
+        return 0
+
+
 def _jsonable_params(params: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in params.items() if isinstance(v, str | int | float | bool | None)}
 

@@ -85,3 +85,52 @@ def test_output_bounds_come_from_the_spec(emulator: Any, make_visa: Any) -> None
         DeviceOutageError, match=bounds
     ):
         inst.forward(X[:1])
+
+
+class _ChunkedVisa:
+    """A VISA library whose ``read`` hands out ``pieces`` (bytes, or 'timeout')."""
+
+    def __init__(self, pieces: list[Any]) -> None:
+        self.pieces = pieces
+        self.timeouts: list[float] = []
+
+    def read(self, session: int, count: int) -> tuple[bytes, Any]:
+        from pyvisa import constants, errors
+
+        piece = self.pieces.pop(0)
+        if piece == "timeout":
+            raise errors.VisaIOError(constants.StatusCode.error_timeout)
+        data = piece[:count]
+        if len(piece) > count:
+            self.pieces.insert(0, piece[count:])
+        code = constants.StatusCode
+        if data.endswith(b"\n"):
+            return data, code.success_termination_character_read
+        return data, code.success_max_count_read
+
+
+class _Resource:
+    resource_name = "GPIB0::5::INSTR"
+    session = 1
+
+    def __init__(self, pieces: list[Any]) -> None:
+        self.visalib = _ChunkedVisa(pieces)
+        self.timeout = 5000.0
+
+
+def test_other_visa_sessions_are_read_in_bounded_chunks() -> None:
+    from phyll_core.hardware.visa_io import read_reply
+
+    res = _Resource([b"1.5,2", b".5\n"])
+    assert read_reply(res, lambda: 1.0, 100, "\n") == "1.5,2.5"
+    assert res.timeout == 5000.0  # the resource's own timeout is restored
+    with pytest.raises(MalformedReplyError, match="longer than max_reply = 8 bytes"):
+        read_reply(_Resource([b"1234567890,1234567890\n"]), lambda: 1.0, 8, "\n")
+    with pytest.raises(DeviceTimeoutError, match="no complete reply in time"):
+        read_reply(_Resource([b"12", "timeout"]), lambda: 0.2, 100, "\n")
+
+    def expired() -> float:
+        raise DeviceTimeoutError("no time left")
+
+    with pytest.raises(DeviceTimeoutError, match="no time left"):
+        read_reply(_Resource([b"1\n"]), expired, 100, "\n")
