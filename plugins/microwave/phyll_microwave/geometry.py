@@ -5,10 +5,11 @@ Lengths are in wavelengths at ``f = 1`` (PhysFad units, wave speed 1). The defau
 of dipoles spaced about ``wall_spacing`` apart; the transmitting antenna sits at
 ``(1.5, height - 1.5)``, the receiving antenna at ``(width - 1.5, height - 2)``; the
 metasurface is a row of meta-atoms ``atom_spacing`` apart, ``0.5`` above the bottom wall and
-centred on it; ``stirrers`` straight scatterers (segments of :data:`STIRRER_LENGTH` made of
-:data:`STIRRER_DIPOLES` dipoles) are placed at seeded random positions and orientations inside,
-clear of the antennas, the metasurface and each other. Drift (:func:`drift`) moves and rotates
-the stirrers.
+centred on it (more meta-atoms than a row holds fill further rows ``atom_spacing`` above, a
+square lattice: :func:`atom_rows`); ``stirrers`` straight scatterers (segments of
+:data:`STIRRER_LENGTH` made of :data:`STIRRER_DIPOLES` dipoles) are placed at seeded random
+positions and orientations inside, clear of the antennas, the metasurface and each other.
+Drift (:func:`drift`) moves and rotates the stirrers.
 
 Dipole order in every matrix built from a geometry: ``[TX, RX, walls..., stirrers...,
 meta-atoms...]``; everything before the meta-atoms is "static" (no bit changes it).
@@ -170,22 +171,16 @@ def default_geometry(
     do not fit the enclosure."""
     if width < 4.0 or height < 4.0:
         raise ParameterError(f"the enclosure must be at least 4 x 4; got {width:g} x {height:g}")
-    span = (atoms - 1) * atom_spacing
-    if span > width - 2 * WALL_CLEARANCE:
-        raise ParameterError(
-            f"{atoms} meta-atoms spaced {atom_spacing:g} span {span:g}, more than the"
-            f" {width - 2 * WALL_CLEARANCE:g} available along a wall of width {width:g}"
-        )
+    atom_pts = atom_rows(atoms, width, height, atom_spacing)
     if (control_atoms - 1) * atom_spacing > width - 2 * WALL_CLEARANCE:
         raise ParameterError(
             f"{control_atoms} control meta-atoms spaced {atom_spacing:g} do not fit along a"
             f" wall of width {width:g}"
         )
-    xs = width / 2 + (np.arange(atoms) - (atoms - 1) / 2) * atom_spacing
-    atom_pts = np.stack([xs, np.full(atoms, WALL_CLEARANCE)], axis=1)
     if control_atoms:
+        top = float(atom_pts[:, 1].max())
         cx = width / 2 + (np.arange(control_atoms) - (control_atoms - 1) / 2) * atom_spacing
-        row = np.stack([cx, np.full(control_atoms, WALL_CLEARANCE + CONTROL_ROW_GAP)], axis=1)
+        row = np.stack([cx, np.full(control_atoms, top + CONTROL_ROW_GAP)], axis=1)
         atom_pts = np.concatenate([atom_pts, row])
     geom = Geometry(
         width=float(width),
@@ -199,6 +194,29 @@ def default_geometry(
     )
     centres, angles = _place_stirrers(geom, stirrers, np.random.default_rng(seed))
     return geom.with_stirrers(centres, angles)
+
+
+def atom_rows(atoms: int, width: float, height: float, atom_spacing: float) -> np.ndarray:
+    """Positions (atoms, 2) of the input meta-atoms: rows of at most ``per_row`` atoms
+    ``atom_spacing`` apart (as many as fit between the side walls' clearances), each row
+    centred, the first :data:`WALL_CLEARANCE` above the bottom wall and the next ones
+    ``atom_spacing`` above each other, filled in order. Raises ParameterError when the rows
+    would come within 3 wavelengths of the top wall (where the antennas are)."""
+    free = width - 2 * WALL_CLEARANCE
+    per_row = int(np.floor(free / atom_spacing + 1e-9)) + 1
+    rows = -(-atoms // per_row)
+    top = WALL_CLEARANCE + (rows - 1) * atom_spacing
+    if top > height - 3.0:
+        raise ParameterError(
+            f"{atoms} meta-atoms spaced {atom_spacing:g} need {rows} rows of {per_row} up to"
+            f" y = {top:g}, too close to the antennas of an enclosure of height {height:g};"
+            " use a wider or taller enclosure (width, height) or fewer bits per value"
+        )
+    index = np.arange(atoms)
+    row, col = index // per_row, index % per_row
+    in_row = np.where(row == rows - 1, atoms - (rows - 1) * per_row, per_row)
+    xs = width / 2 + (col - (in_row - 1) / 2) * atom_spacing
+    return np.stack([xs, WALL_CLEARANCE + row * atom_spacing], axis=1).astype(np.float64)
 
 
 def _place_stirrers(

@@ -14,6 +14,14 @@ from phyll_core.specs import SystemSpec
 
 PARAMS = (
     Param("atoms", "int", 40, "number N of 1-bit meta-atoms", low=1, high=400),
+    Param(
+        "inputs",
+        "int",
+        0,
+        "number of input values (0: atoms / bits); sets atoms = inputs x bits (binary: inputs)",
+        low=0,
+        high=400,
+    ),
     Param("bits", "int", 2, "bits per input value (levels encoding: 2^bits levels)", low=1, high=8),
     Param(
         "encoding",

@@ -42,6 +42,9 @@ MEMORY_BUDGET = 32 * 2**20
 REFERENCES = 32
 """Random reference configurations of the Woodbury solver besides all-off and all-on (half
 drawn, half their complements): 0.5 MB each at 20 frequencies and 40 meta-atoms."""
+REFERENCE_MEMORY = 64 * 2**20
+"""Bytes the reference inverses may take at most (fewer random references for large
+metasurfaces: each costs ``F N^2`` complex numbers)."""
 REFERENCE_SEED = 2022
 """Seed of the random reference configurations (part of the solver, not of the system: any
 references give the same channels up to rounding)."""
@@ -239,7 +242,8 @@ class WoodburySolver(SchurSolver):
         n = self._s0.shape[1]
         if self.references < 0:
             raise ValueError(f"references must be >= 0, got {self.references}")
-        self._refs = reference_configurations(n, self.references)
+        fit = REFERENCE_MEMORY // (self._s0.shape[0] * n * n * 16) - 2  # beside the uniform
+        self._refs = reference_configurations(n, min(self.references, max(0, fit)))
         diagonal = m.atom_diagonal(self._refs)  # (R, F, N)
         idx = np.arange(n)
         s = np.broadcast_to(self._s0, (self._refs.shape[0], *self._s0.shape)).copy()

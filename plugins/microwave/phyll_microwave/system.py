@@ -17,6 +17,7 @@ from phyll_microwave.solvers import SOLVERS, DipoleModel
 
 ENCODINGS = ("levels", "binary")
 MAX_BITS = 8
+MAX_ATOMS = 400
 
 
 @attrs.define(kw_only=True, eq=False)
@@ -28,6 +29,9 @@ class MicrowaveCavity(PhysicalSystem):
 
     ``encoding="levels"``: ``atoms // bits`` inputs in ``[0, 1]``, each quantised to ``2^bits``
     levels and written as ``bits`` bits (see :mod:`phyll_microwave.encoding`).
+    ``inputs`` > 0 asks for an input width instead: ``atoms`` becomes ``inputs * bits``
+    (``inputs`` for ``binary``); meta-atoms beyond one row along the bottom wall fill further
+    rows (:func:`~phyll_microwave.geometry.atom_rows`).
     ``encoding="binary"``: ``atoms`` inputs in ``{0, 1}``, the configuration itself. A bit 1
     tunes its meta-atom's resonance to ``f_on``, a bit 0 to ``f_off``.
 
@@ -46,6 +50,7 @@ class MicrowaveCavity(PhysicalSystem):
 
     name = "microwave"
     atoms: int = 40
+    inputs: int = 0
     bits: int = 2
     encoding: str = "levels"
     f_min: float = 0.9
@@ -68,6 +73,7 @@ class MicrowaveCavity(PhysicalSystem):
     _control_bits: np.ndarray = attrs.field(init=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
+        self._fit_inputs()
         self._check()
         geometry = default_geometry(
             atoms=self.atoms,
@@ -84,6 +90,27 @@ class MicrowaveCavity(PhysicalSystem):
         self._noise_rng = np.random.default_rng([self.seed, 1])
         bits = np.random.default_rng([self.seed, 2]).integers(0, 2, self.control_atoms)
         self._control_bits = bits.astype(bool)
+
+    def _fit_inputs(self) -> None:
+        """``inputs > 0`` asks for that input width: the metasurface gets ``inputs * bits``
+        meta-atoms (``inputs`` with the binary encoding), in as many rows as needed."""
+        if self.inputs < 0:
+            raise ParameterError(f"system 'microwave': inputs must be >= 0, got {self.inputs}")
+        if not self.inputs:
+            return
+        needed = self.inputs if self.encoding == "binary" else self.inputs * self.bits
+        default = attrs.fields(type(self)).atoms.default
+        if self.atoms not in (default, needed):
+            raise ParameterError(
+                f"system 'microwave': inputs={self.inputs} needs atoms={needed}, got"
+                f" atoms={self.atoms}; give one of the two"
+            )
+        if needed > MAX_ATOMS:
+            raise ParameterError(
+                f"system 'microwave': inputs={self.inputs} needs {needed} meta-atoms, more than"
+                f" {MAX_ATOMS}; use fewer bits per value"
+            )
+        self.atoms = needed
 
     def _check(self) -> None:
         def need(ok: bool, message: str) -> None:
