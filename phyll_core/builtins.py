@@ -12,6 +12,28 @@ from phyll_core.specs import DatasetSpec, LossSpec, RuleSpec, SystemSpec
 
 SEED = Param("seed", "int", 0, "seed of the system's random choices")
 
+PHYSICS_PARAMS = (
+    Param(
+        "physics",
+        "str",
+        "none",
+        "train the systems' physical controls in situ: none (frozen), spsa (interval"
+        " controls), search (greedy flips; binary or interval)",
+        choices=("none", "spsa", "search"),
+    ),
+    Param("physics_lr", "float", 0.02, "SPSA Adam step (fraction of the domain)", low=1e-9),
+    Param(
+        "physics_perturbation",
+        "float",
+        0.05,
+        "SPSA c / search proposal std (fraction of the domain)",
+        low=1e-9,
+    ),
+    Param("physics_flips", "int", 1, "components changed per search proposal", low=1),
+    Param("physics_every", "int", 1, "update the controls every N batches", low=1),
+)
+"""Rule parameters of in-situ control training (:mod:`phyll_core.engine.controls`)."""
+
 
 def _identity(**kw: Any) -> Any:
     from phyll_core.builtin_systems import Identity
@@ -190,6 +212,7 @@ def register_learning_rules(register: Callable[[RuleSpec], None]) -> None:
                     "wrong label of negatives: highest current goodness, or random (published)",
                     choices=("hardest", "random"),
                 ),
+                *PHYSICS_PARAMS,
             ),
         )
     )
@@ -203,6 +226,7 @@ def register_learning_rules(register: Callable[[RuleSpec], None]) -> None:
                     "negatives", "str", "mask", "synthetic negatives", choices=("mask", "shuffle")
                 ),
                 Param("smoothness", "float", 2.0, "mask smoothing (features)", low=0.0),
+                *PHYSICS_PARAMS,
             ),
         )
     )
