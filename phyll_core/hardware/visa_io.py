@@ -142,7 +142,7 @@ def read_reply(
     directly (pyvisa-py restarts its timeout whenever a byte arrives); other sessions read in
     chunks with the VISA timeout set to the time left."""
     term = termination.encode("ascii")
-    session = _socket_session(resource)
+    session = _socket_session(resource) if term else None  # no terminator: let VISA find END
     if session is not None:
         data = _read_socket(session, time_left, max_bytes, term)
     else:
