@@ -67,8 +67,8 @@ def main() -> None:
         "",
         "| fault | timeout | call failed after | device sent | peak memory of the process |",
         "|---|---|---|---|---|",
-        f"| reply trickled at 20 ms per byte | 0.5 s | {trickle['seconds']:.2f} s | - | - |",
-        f"| endless reply, no newline | 5 s | {endless['seconds']:.2f} s |"
+        f"| reply trickled at 20 ms per byte | 0.5 s | {trickle['seconds']:.3g} s | - | - |",
+        f"| endless reply, no newline | 5 s | {endless['seconds']:.3g} s |"
         f" {endless['sent_mib']:.1f} MiB | {endless['peak_mib']:.0f} MiB |",
     ]
     body = "\n".join(lines)
