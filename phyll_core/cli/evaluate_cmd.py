@@ -226,9 +226,9 @@ def predict(
         if not output.parent.is_dir():
             raise PhyllError(f"--output {output}: the folder {output.parent} does not exist")
     run, meta = open_checkpoint(checkpoint, warn=note, data=None)
-    labels = (*LABELS, run.config.dataset_options.get("label_column", "label"))
+    label_columns = (*LABELS, run.config.dataset_options.get("label_column", "label"))
     names = tuple(meta.get("feature_names") or ())
-    x = run.data.standardise(read_rows(input, names, run.problem.n_features, labels))
+    x = run.data.standardise(read_rows(input, names, run.problem.n_features, label_columns))
     how = method or run.method
     if how not in run.rule.methods:
         raise PhyllError(f"this network predicts with {', '.join(run.rule.methods)}, not '{how}'")

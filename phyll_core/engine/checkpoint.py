@@ -259,16 +259,15 @@ def open_checkpoint(
     except (TypeError, PhyllError) as exc:
         raise CheckpointError(f"{where / META}: invalid configuration ({exc})") from None
     _check_size(config, meta, where / META)
+    found: Split | None = None
     if data is True or "label_constant" not in meta:
-        split_ = _load_data(config, meta)
-    else:
-        split_ = None
-        if data is None:
-            with contextlib.suppress(DatasetError):
-                split_ = _load_data(config, meta)
-        split_ = split_ or _stored_split(config, meta, weights, where)
+        found = _load_data(config, meta)
+    elif data is None:
+        with contextlib.suppress(DatasetError):
+            found = _load_data(config, meta)
+    split_ = found if found is not None else _stored_split(config, meta, weights, where)
     run = Run(config, split_, label_constant=meta.get("label_constant"))
-    if split_.y_train.size:
+    if found is not None:
         _check_data(run.data, weights, meta, folder)
     rule_state = {k[5:]: v for k, v in weights.items() if k.startswith("rule/")}
     try:
@@ -288,6 +287,8 @@ def open_checkpoint(
         )
         for h in meta.get("history", [])
     ]
+    for m in run.history:  # the early-stopping state, as training left it
+        run._should_stop(m)
     run.query_offset = int(meta.get("physical_queries", 0))
     run.seconds_offset = float(meta.get("seconds", 0.0))
     run.rule.flops = float(meta.get("flops", 0.0))
