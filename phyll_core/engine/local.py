@@ -3,7 +3,9 @@
 A :class:`LocalBlock` owns one physical layer, the digital projection ``(W, b)``, its goodness
 and its Adam state. :meth:`LocalBlock.train` runs the inner steps on fixed physical outputs:
 ``z`` of the positive and of the negative data is computed once (two physical passes) and then
-reused for every Adam step, since the physics does not depend on ``W``.
+reused for every Adam step, since the physics does not depend on ``W``. A block may own
+trainable physical controls (:class:`~phyll_core.engine.controls.BlockControls`): they are set
+on the system before each of its passes, so blocks sharing one system keep their own.
 """
 
 from __future__ import annotations
@@ -12,10 +14,12 @@ from typing import Any
 
 import numpy as np
 
+from phyll_core.engine.controls import BlockControls
 from phyll_core.engine.losses import Goodness, Objective
 from phyll_core.engine.network import PhysicalLayer
 from phyll_core.engine.optim import Adam
 from phyll_core.engine.rule import Problem
+from phyll_core.system import PhysicalSystem
 
 
 def build_loss(
@@ -68,14 +72,22 @@ class LocalBlock:
         self.opt.init(self.params)
         self.inner_steps = problem.inner_steps
         self.flops = 0.0
+        self.controls: BlockControls | None = None  # set by the rule when controls are trained
 
     @property
     def width(self) -> int:
         return int(self.params["W"].shape[0])
 
+    @property
+    def system(self) -> PhysicalSystem:
+        return self.layer.system
+
     def z(self, h: np.ndarray, calibrate: bool = False) -> np.ndarray:
         """Physical pass plus skip concatenation, with a trailing column of ones (bias);
-        ``calibrate`` fixes the physical layer's statistics from ``h`` if not done yet."""
+        ``calibrate`` fixes the physical layer's statistics from ``h`` if not done yet.
+        The block's own controls, if any, are set on the system first."""
+        if self.controls is not None:
+            self.controls.apply(self.layer.system)
         phys = self.layer.forward(h, calibrate=calibrate)
         ones = np.ones((h.shape[0], 1), dtype=phys.dtype)
         return np.hstack([phys, h, ones]) if self.skip else np.hstack([phys, ones])
@@ -84,6 +96,14 @@ class LocalBlock:
         """``a = [z, 1] W^T`` (``z`` as returned by :meth:`z`)."""
         self.flops += 2.0 * z.shape[0] * z.shape[1] * self.width
         return z @ self.params["W"].T
+
+    def local_loss(self, z_pos: np.ndarray, z_neg: np.ndarray) -> float:
+        """The local loss of ``z_pos``/``z_neg`` rows with the current weights (no update)."""
+        n = z_pos.shape[0]
+        a = np.vstack([z_pos, z_neg]) @ self.params["W"].T
+        g = self.goodness.value(a)
+        self.flops += 4.0 * n * z_pos.shape[1] * self.width + 6.0 * a.size
+        return float(self.objective.value_and_grad(g[:n], g[n:], with_value=True)[0])
 
     def train(self, z_pos: np.ndarray, z_neg: np.ndarray) -> float:
         """``inner_steps`` Adam steps on the local loss of fixed ``z_pos``/``z_neg`` rows (paired
@@ -112,6 +132,8 @@ class LocalBlock:
         out.update({prefix + "opt/" + k: v for k, v in self.opt.state.items()})
         out.update({prefix + "goodness/" + k: v for k, v in self.goodness.arrays().items()})
         out.update(self.layer.state(prefix))
+        if self.controls is not None:
+            out.update(self.controls.state(prefix + "controls/"))
         return out
 
     def load(self, state: dict[str, np.ndarray]) -> None:
@@ -140,6 +162,8 @@ class LocalBlock:
         if g:
             self.goodness.load_arrays(g)
         self.layer.load(state, prefix)
+        if self.controls is not None:
+            self.controls.load(state, prefix + "controls/")
 
 
 class SoftmaxReadout:

@@ -13,12 +13,20 @@ to about 97 % (docs/results.md).
 Unsupervised (``phyll-unsupervised``): positives are the data, negatives are synthetic: two
 samples mixed through a smooth random mask (``negatives="mask"``) or every feature shuffled
 across the batch (``negatives="shuffle"``); a softmax readout on the block outputs classifies.
+
+Both train the systems' physical controls too with ``physics="spsa"`` or ``"search"``: after
+its digital steps on a batch, each block updates its own controls from its local loss with
+extra forward passes (:mod:`phyll_core.engine.controls`); those rows are counted in
+:meth:`_LocalRule.control_queries` (they are part of the systems' query counters as well).
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
+from phyll_core.engine.controls import BlockControls, ControlSettings, control_step
 from phyll_core.engine.local import LocalBlock, SoftmaxReadout
 from phyll_core.engine.network import embed
 from phyll_core.engine.rule import LearningRule, Problem
@@ -30,10 +38,11 @@ class _LocalRule(LearningRule):
 
     labelled = True
 
-    def __init__(self) -> None:
+    def __init__(self, **physics: Any) -> None:
         super().__init__()
         self.blocks: list[LocalBlock] = []
         self.readout = SoftmaxReadout()
+        self.physics = ControlSettings.from_rule_params(**physics)
 
     def init(self, problem: Problem) -> None:
         self.problem = problem
@@ -42,6 +51,18 @@ class _LocalRule(LearningRule):
         for k in range(problem.blocks):
             self.blocks.append(LocalBlock(problem, k, width))
             width = problem.width
+        if self.physics.active:
+            for block in self.blocks:
+                block.controls = BlockControls.for_system(block.system, self.physics)
+            if all(b.controls is None for b in self.blocks):
+                names = sorted({b.system.name for b in self.blocks})
+                raise PhyllError(
+                    f"physics={self.physics.estimator} trains physical controls, but system"
+                    f" {', '.join(names)} declares none as configured (see docs/in-situ.md)"
+                )
+
+    def control_queries(self) -> int:
+        return sum(b.controls.queries for b in self.blocks if b.controls is not None)
 
     def total_flops(self) -> float:
         return self.flops + sum(b.flops for b in self.blocks)
@@ -51,9 +72,11 @@ class _LocalRule(LearningRule):
         h_pos: np.ndarray,
         h_neg: np.ndarray,
         z0: tuple[np.ndarray, np.ndarray] | None = None,
+        rng: np.random.Generator | None = None,
     ) -> dict[str, float]:
         """Train every block on positive/negative inputs; ``z0`` gives block 0's ``z`` rows
-        when an earlier pass (hardest-negative scoring) already measured them."""
+        when an earlier pass (hardest-negative scoring) already measured them. Blocks with
+        trained controls then update them (random choices from ``rng``)."""
         metrics = {}
         for block in self.blocks:
             if block.index == 0 and z0 is not None:
@@ -61,6 +84,8 @@ class _LocalRule(LearningRule):
             else:
                 z_pos, z_neg = block.z(h_pos, calibrate=True), block.z(h_neg)
             metrics[f"loss_block{block.index}"] = block.train(z_pos, z_neg)
+            if block.controls is not None and rng is not None:
+                control_step(block, h_pos, h_neg, block.local_loss(z_pos, z_neg), rng)
             h_pos, h_neg = block.project(z_pos), block.project(z_neg)
         return metrics
 
@@ -115,8 +140,8 @@ class PhyLL(_LocalRule):
     name = "phyll"
     methods = ("goodness", "readout")
 
-    def __init__(self, negatives: str = "hardest") -> None:
-        super().__init__()
+    def __init__(self, negatives: str = "hardest", **physics: Any) -> None:
+        super().__init__(**physics)
         if negatives not in ("random", "hardest"):
             raise PhyllError(f"negatives must be 'random' or 'hardest', got {negatives!r}")
         self.negatives = negatives
@@ -156,7 +181,7 @@ class PhyLL(_LocalRule):
             z0 = (z_all[y * y.size + rows], z_all[wrong * y.size + rows])
         else:
             wrong = (y + rng.integers(1, c, size=y.size)) % c
-        return self._train_blocks(embed(x, y, c, m), embed(x, wrong, c, m), z0)
+        return self._train_blocks(embed(x, y, c, m), embed(x, wrong, c, m), z0, rng)
 
     def predict(self, x: np.ndarray, method: str) -> np.ndarray:
         if method == "readout":
@@ -171,8 +196,10 @@ class PhyLLUnsupervised(_LocalRule):
     methods = ("readout",)
     labelled = False
 
-    def __init__(self, negatives: str = "mask", smoothness: float = 2.0) -> None:
-        super().__init__()
+    def __init__(
+        self, negatives: str = "mask", smoothness: float = 2.0, **physics: Any
+    ) -> None:
+        super().__init__(**physics)
         if negatives not in ("mask", "shuffle"):
             raise PhyllError(f"negatives must be 'mask' or 'shuffle', got {negatives!r}")
         self.negatives = negatives
@@ -192,7 +219,7 @@ class PhyLLUnsupervised(_LocalRule):
         return mask * x + (1.0 - mask) * partner
 
     def step(self, x: np.ndarray, y: np.ndarray, rng: np.random.Generator) -> dict[str, float]:
-        return self._train_blocks(x, self.synthetic(x, rng))
+        return self._train_blocks(x, self.synthetic(x, rng), rng=rng)
 
     def predict(self, x: np.ndarray, method: str) -> np.ndarray:
         return self._predict_readout(x)

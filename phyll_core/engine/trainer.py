@@ -30,7 +30,8 @@ MAX_BATCH = 1024
 class EpochMetrics:
     """Metrics of one epoch; accuracies are ``None`` on epochs that were not evaluated.
     ``physical_queries`` and ``flops`` are cumulative; ``train_seconds`` covers the training
-    steps of this epoch only, ``seconds`` the whole run so far."""
+    steps of this epoch only, ``seconds`` the whole run so far. ``control_queries`` (cumulative,
+    part of ``physical_queries``) are the rows sent only to train physical controls."""
 
     epoch: int
     losses: dict[str, float]
@@ -40,6 +41,7 @@ class EpochMetrics:
     flops: float
     train_seconds: float
     seconds: float
+    control_queries: int = 0
 
     def row(self) -> dict[str, Any]:
         out: dict[str, Any] = {"epoch": self.epoch, **self.losses}
@@ -47,6 +49,7 @@ class EpochMetrics:
             train_accuracy=self.train_accuracy,
             test_accuracy=self.test_accuracy,
             physical_queries=self.physical_queries,
+            control_queries=self.control_queries,
             flops=self.flops,
             train_seconds=self.train_seconds,
             seconds=self.seconds,
@@ -175,6 +178,13 @@ class Run:
         return self.query_offset + sum(s.queries.samples for s in self.unique_systems())
 
     @property
+    def control_queries(self) -> int:
+        """Rows sent to the systems only to train physical controls (part of
+        :attr:`physical_queries`; 0 for rules that train none)."""
+        counter = getattr(self.rule, "control_queries", None)
+        return int(counter()) if callable(counter) else 0
+
+    @property
     def epoch(self) -> int:
         """Number of completed epochs."""
         return self.history[-1].epoch if self.history else 0
@@ -210,6 +220,7 @@ class Run:
             train_accuracy=train_acc,
             test_accuracy=test_acc,
             physical_queries=self.physical_queries,
+            control_queries=self.control_queries,
             flops=self.rule.total_flops(),
             train_seconds=train_seconds,
             seconds=self.seconds,
@@ -299,6 +310,7 @@ class Run:
             "accuracy_by_method": by_method,
             "epochs": self.epoch,
             "physical_queries": self.physical_queries,
+            "control_queries": self.control_queries,
             "digital_flops": self.rule.total_flops(),
             "seconds": self.seconds,
             "train_seconds_per_epoch": (

@@ -241,3 +241,20 @@ def test_the_emulator_command_line_serves_and_stops(tmp_path: Path) -> None:
         proc.terminate()
         _, stderr = proc.communicate(timeout=30)
     assert proc.returncode == 0 and "listening on TCPIP0::127.0.0.1::" in stderr
+
+
+def test_the_emulator_command_line_refuses_bad_options_in_one_line(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from phyll_scpi_example.emulator import main
+
+    with pytest.raises(SystemExit) as info:
+        main(["--port", "0", "--faults", "drop,bogus"])
+    assert info.value.code == 2
+    assert "error: faults must be a non-empty subset of" in capsys.readouterr().err
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        with pytest.raises(SystemExit):
+            main(["--port", str(taken.getsockname()[1])])
+    assert "error: cannot listen on 127.0.0.1:" in capsys.readouterr().err

@@ -482,20 +482,35 @@ def _single_threaded_blas() -> None:
 
 def main(argv: Sequence[str] | None = None) -> None:
     """Serve until Ctrl-C or SIGTERM."""
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
     _single_threaded_blas()
-    config = EmulatorConfig(
+    try:
+        config = _config(args)
+    except ValueError as exc:
+        parser.error(str(exc))
+    try:
+        emulator = ScpiEmulator(config, port=args.port).start()
+    except OSError as exc:
+        parser.error(f"cannot listen on {HOST}:{args.port}: {exc.strerror or exc}")
+    _serve(emulator, args.port_file)
+
+
+def _config(args: argparse.Namespace) -> EmulatorConfig:
+    return EmulatorConfig(
         inputs=args.inputs, outputs=args.outputs, seed=args.seed, beta=args.beta,
         noise=args.noise, drift=args.drift, delay=args.delay, fault_rate=args.fault_rate,
         faults=tuple(f.strip() for f in args.faults.split(",") if f.strip()),
         fault_seed=args.fault_seed, hang=args.hang, trickle=args.trickle,
         die_after=args.die_after, serial=args.serial,
     )
-    emulator = ScpiEmulator(config, port=args.port).start()
-    if args.port_file is not None:
-        tmp = args.port_file.with_name(args.port_file.name + ".tmp")
+
+
+def _serve(emulator: ScpiEmulator, port_file: Path | None) -> None:
+    if port_file is not None:
+        tmp = port_file.with_name(port_file.name + ".tmp")
         tmp.write_text(str(emulator.port), encoding="utf-8")
-        tmp.replace(args.port_file)
+        tmp.replace(port_file)
     print(f"SCPI emulator listening on {emulator.resource} (Ctrl-C to stop)", file=sys.stderr)
     done = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: done.set())
