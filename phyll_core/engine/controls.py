@@ -76,6 +76,19 @@ class ControlSettings:
     def active(self) -> bool:
         return self.estimator != "none"
 
+    @classmethod
+    def from_rule_params(
+        cls,
+        physics: str = "none",
+        physics_lr: float = 0.02,
+        physics_perturbation: float = 0.05,
+        physics_flips: int = 1,
+        physics_every: int = 1,
+    ) -> ControlSettings:
+        """Settings from the rule parameters ``physics``, ``physics_lr``, ... (see
+        :data:`phyll_core.builtins.PHYSICS_PARAMS`)."""
+        return cls(physics, physics_lr, physics_perturbation, physics_flips, physics_every)
+
 
 def _width(spec: Controls) -> float:
     dom = spec.domain
@@ -123,8 +136,10 @@ class BlockControls:
         return cls(system.controls, system.get_controls(), settings)
 
     def apply(self, system: PhysicalSystem) -> None:
-        """Set this block's controls on ``system`` (before a pass of this block)."""
-        system.set_controls(self.theta)
+        """Set this block's controls on ``system`` (before a pass of this block); nothing is
+        sent when the system holds them already."""
+        if not np.array_equal(system.get_controls(), self.theta):
+            system.set_controls(self.theta)
 
     def due(self) -> bool:
         """Count a batch; True when the controls are to be updated on it."""
