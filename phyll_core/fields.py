@@ -13,8 +13,9 @@ each field (name, type from the annotation, default, help, choices and bounds fr
 :func:`param`). Every init field of type ``int``, ``float``, ``str`` or ``bool`` (or
 ``X | None``) is a parameter, a plain ``x: int = 3`` too (private ``_x`` fields are not); a
 field of any other type (an array, a model object) is not, unless it is declared with
-:func:`param`, which is then an error. Values set directly on
-the class are checked against the same bounds and choices.
+:func:`param`, which is then an error. Values set directly on the class are checked against the
+same bounds and choices, unless the class sets ``check_params = False`` (a class whose
+``__attrs_post_init__`` checks its parameters with messages of its own).
 """
 
 from __future__ import annotations
@@ -72,7 +73,7 @@ def param(
 
 
 def _check_value(instance: Any, attribute: attrs.Attribute, value: Any) -> None:  # type: ignore[type-arg]
-    if value is None:
+    if value is None or not getattr(type(instance), "check_params", True):
         return
     declared = _field_param(attribute, type(instance))
     if declared is None:

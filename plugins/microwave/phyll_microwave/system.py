@@ -10,6 +10,7 @@ import numpy as np
 
 from phyll_core.domain import Binary, Domain, Interval
 from phyll_core.errors import ParameterError, PhysicalInputError
+from phyll_core.fields import param
 from phyll_core.system import Controls, PhysicalSystem
 from phyll_microwave.encoding import to_bits
 from phyll_microwave.geometry import Geometry, default_geometry, drift
@@ -49,24 +50,51 @@ class MicrowaveCavity(PhysicalSystem):
     """
 
     name = "microwave"
-    atoms: int = 40
-    inputs: int = 0
-    bits: int = 2
-    encoding: str = "levels"
-    f_min: float = 0.9
-    f_max: float = 1.1
-    frequencies: int = 20
-    f_on: float = 1.0
-    f_off: float = 5.0
-    stirrers: int = 3
-    width: float = 10.0
-    height: float = 8.0
-    wall_spacing: float = 0.25
-    atom_spacing: float = 0.2
-    noise: float = 0.0
-    solver: str = "woodbury"
-    control_atoms: int = 0
-    seed: int = 0
+    #: __attrs_post_init__ checks the parameters with messages that name the physics
+    check_params = False
+    # the parameters (``--param NAME=VALUE``), declared once: help, bounds and choices here
+    atoms: int = param(40, help="number N of 1-bit meta-atoms", low=1, high=MAX_ATOMS)
+    inputs: int = param(
+        0,
+        help="number of input values (0: atoms / bits); sets atoms = inputs x bits"
+        " (binary: inputs)",
+        low=0,
+        high=MAX_ATOMS,
+    )
+    bits: int = param(
+        2, help="bits per input value (levels encoding: 2^bits levels)", low=1, high=MAX_BITS
+    )
+    encoding: str = param(
+        "levels",
+        help="levels: atoms/bits inputs in [0, 1]; binary: atoms inputs in {0, 1}",
+        choices=ENCODINGS,
+    )
+    f_min: float = param(0.9, help="lowest frequency point (wave speed 1)", low=1e-3)
+    f_max: float = param(1.1, help="highest frequency point", low=1e-3)
+    frequencies: int = param(20, help="number of frequency points = output width", low=1)
+    f_on: float = param(1.0, help="meta-atom resonance frequency for bit 1", low=1e-3)
+    f_off: float = param(5.0, help="meta-atom resonance frequency for bit 0", low=1e-3)
+    stirrers: int = param(3, help="number of stirrer scatterers (moved by perturb)", low=0)
+    width: float = param(10.0, help="enclosure width (wavelengths at f = 1)", low=4.0)
+    height: float = param(8.0, help="enclosure height (wavelengths at f = 1)", low=4.0)
+    wall_spacing: float = param(
+        0.25, help="distance between wall dipoles", low=0.05, high=0.5
+    )
+    atom_spacing: float = param(0.2, help="distance between meta-atoms", low=0.01)
+    noise: float = param(0.0, help="std of complex Gaussian noise added to H", low=0.0)
+    solver: str = param(
+        "woodbury",
+        help="woodbury: Schur complement + low-rank update; schur: N x N solve;"
+        " dense: full solve",
+        choices=tuple(SOLVERS),
+    )
+    control_atoms: int = param(
+        0,
+        help="extra meta-atoms (second row) whose bits are trainable controls",
+        low=0,
+        high=MAX_ATOMS,
+    )
+    seed: int = param(0, help="seed of the stirrer layout and of the noise")
     _model: DipoleModel = attrs.field(init=False, repr=False)
     _solve: Callable[[np.ndarray], np.ndarray] = attrs.field(init=False, repr=False)
     _noise_rng: np.random.Generator = attrs.field(init=False, repr=False)
