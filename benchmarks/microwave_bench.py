@@ -163,6 +163,7 @@ def main() -> None:
     parser.add_argument("--skip-accuracy", action="store_true")
     args = parser.parse_args()
 
+    import numpy  # noqa: F401  (load OpenBLAS first: threadpoolctl limits loaded libraries)
     from threadpoolctl import threadpool_limits
 
     version = code_version()

@@ -8,6 +8,7 @@ section of docs/results.md.
 
     python benchmarks/optical_bench.py                  # everything (tens of minutes)
     python benchmarks/optical_bench.py --skip-accuracy  # throughput only
+    python benchmarks/optical_bench.py --fold-only      # folded matrix vs step by step
 """
 
 from __future__ import annotations
@@ -84,17 +85,111 @@ def _body(speed: list[dict[str, Any]], tasks: list[dict[str, Any]], samples: int
     return "\n".join(lines)
 
 
+FOLD_VARIANTS: dict[str, list[str]] = {
+    "defaults": [],
+    "encoding=phase": ["encoding=phase"],
+    "detection=intensity": ["detection=intensity"],
+    "frame=64": ["frame=64"],
+}
+
+
+def fold_speed(samples: int, repeats: int) -> list[dict[str, Any]]:
+    """Folded matrix against step by step (``fold=false``, the simulation before the fold),
+    interleaved in one run, like for like: each repeat builds both systems afresh and times
+    the build, the *first* forward call of ``samples`` rows and then a warm one, in CPU time
+    of this process (robust to other jobs on a shared machine; BLAS runs on one thread); the
+    best of ``repeats`` is kept for each. Also ``phyll probe`` (wall clock, best of
+    ``repeats``)."""
+    import time
+
+    import numpy as np
+
+    from phyll_core.factory import build_system
+    from phyll_core.probe import probe
+
+    rows = []
+    for label, params in FOLD_VARIANTS.items():
+        best: dict[str, dict[str, float]] = {}
+        for _ in range(repeats):
+            for path, extra in (("folded", []), ("step by step", ["fold=false"])):
+                start = time.process_time()
+                system = build_system("optical", [*params, *extra])
+                built = time.process_time() - start
+                x = system.domain.sample(np.random.default_rng(0), (samples, system.input_dim))
+                start = time.process_time()
+                system.forward(x)
+                first = time.process_time() - start
+                start = time.process_time()
+                system.forward(x)
+                warm = time.process_time() - start
+                probed = probe(system, samples=samples, seed=0).samples_per_second
+                old = best.setdefault(path, {"build": 1e9, "first": 1e9, "warm": 1e9, "probe": 0})
+                old["build"] = min(old["build"], built)
+                old["first"] = min(old["first"], first)
+                old["warm"] = min(old["warm"], warm)
+                old["probe"] = max(old["probe"], probed)
+        new, ref = best["folded"], best["step by step"]
+        row = {
+            "variant": label,
+            "build_ms": (1e3 * new["build"], 1e3 * ref["build"]),
+            "first": (samples / new["first"], samples / ref["first"]),
+            "warm": (samples / new["warm"], samples / ref["warm"]),
+            "probe": (new["probe"], ref["probe"]),
+        }
+        rows.append(row)
+        print(label, {k: v for k, v in row.items() if k != "variant"}, flush=True)
+    return rows
+
+
+def _fold_body(rows: list[dict[str, Any]], samples: int, repeats: int, threads: int) -> str:
+    lines = [
+        f"Folded matrix (default) against the step-by-step simulation (`fold=false`), {samples}"
+        f" samples, best of {repeats} interleaved repeats, {threads} BLAS thread(s). *First*:"
+        " the first forward call of a freshly built system; *warm*: the call after it;"
+        " *probe*: `phyll probe optical` on the same system (one 8-row warm-up, then one"
+        " batch, wall clock). First and warm calls in CPU seconds of the process (the machine"
+        " is shared). Samples per second; ratio = folded / step by step.",
+        "",
+        "| variant | first call | warm call | probe | ratio first / warm / probe |"
+        " build ms (folded / step) |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for r in rows:
+        (f_new, f_old), (w_new, w_old), (p_new, p_old) = r["first"], r["warm"], r["probe"]
+        lines.append(
+            f"| {r['variant']} | {f_new:,.0f} | {w_new:,.0f} | {p_new:,.0f} |"
+            f" {f_new / f_old:.1f}x / {w_new / w_old:.1f}x / {p_new / p_old:.1f}x |"
+            f" {r['build_ms'][0]:.0f} / {r['build_ms'][1]:.0f} |"
+        )
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--samples", type=int, default=4096)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--skip-accuracy", action="store_true")
+    parser.add_argument(
+        "--fold-only",
+        action="store_true",
+        help="only measure the folded matrix against step by step (section optical-fold)",
+    )
+    parser.add_argument("--blas-threads", type=int, default=1)
     parser.add_argument("--circles-seeds", type=int, default=5)
     parser.add_argument("--digits-seeds", type=int, default=5)
     parser.add_argument("--vowels-seeds", type=int, default=10)
     parser.add_argument("--json", type=Path, help="also write the raw numbers to this file")
     args = parser.parse_args(argv)
 
+    if args.fold_only:
+        import numpy  # noqa: F401  (load OpenBLAS first: threadpoolctl limits loaded libraries)
+        from threadpoolctl import threadpool_limits
+
+        with threadpool_limits(limits=args.blas_threads, user_api="blas"):
+            rows = fold_speed(args.samples, args.repeats)
+        body = _fold_body(rows, args.samples, args.repeats, args.blas_threads)
+        write_section("optical-fold", "Optical fast path: the linear chain as one matrix", body)
+        return
     speed = throughput(args.samples, args.repeats)
     tasks = []
     if not args.skip_accuracy:
