@@ -31,3 +31,22 @@ def test_write_bytes(tmp_path: Path) -> None:
     target = tmp_path / "blob.bin"
     atomic_write_bytes(target, lambda fh: fh.write(b"\x00\x01"))
     assert target.read_bytes() == b"\x00\x01"
+
+
+def test_make_parents_false_creates_no_folder(tmp_path: Path) -> None:
+    target = tmp_path / "missing" / "out.txt"
+    with pytest.raises(FileNotFoundError), atomic_open(target, make_parents=False) as fh:
+        fh.write("x")
+    assert not target.parent.exists()
+
+
+def test_atomic_symlink_swaps_in_one_step(tmp_path: Path) -> None:
+    from phyll_core.io import atomic_symlink
+
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    atomic_symlink("a", tmp_path / "latest")
+    assert (tmp_path / "latest").resolve() == (tmp_path / "a").resolve()
+    atomic_symlink("b", tmp_path / "latest")  # replaces the link, never leaves none
+    assert (tmp_path / "latest").resolve() == (tmp_path / "b").resolve()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a", "b", "latest"]
