@@ -80,9 +80,12 @@ def prepare_folder(folder: Path, *, force: bool, resuming: bool) -> bool:
 
 
 def discard_folder(folder: Path) -> None:
-    """Remove ``folder`` if it is still empty (a run that failed before its first save)."""
+    """Remove ``folder`` if it is still empty (a run that failed before its first save), and
+    the default ``runs`` folder above it if that is empty too."""
     with contextlib.suppress(OSError):
         folder.rmdir()
+        if folder.parent.name == "runs":
+            folder.parent.rmdir()
 
 
 # -- when ------------------------------------------------------------------------------------

@@ -86,7 +86,7 @@ def test_width_that_cannot_fit_in_memory_is_refused_at_once(cli, tmp_path):
     start = time.perf_counter()
     one_line(cli("train", "--width", "10000000"), "--width 10000000", "memory")
     assert time.perf_counter() - start < 30
-    assert not (tmp_path / "runs").exists() or not any((tmp_path / "runs").iterdir())
+    assert not (tmp_path / "runs").exists()  # nothing left behind
 
 
 def test_probe_with_a_billion_samples_is_refused(cli):
