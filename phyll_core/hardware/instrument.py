@@ -24,6 +24,15 @@ the whole batch before anything reaches the device) and output bounds on replies
 metadata for every measurement (:mod:`phyll_core.hardware.meta`), and a crash-safe measurement
 log reusable as twin training pairs.
 
+Physical controls (docs/in-situ.md): a subclass that declares ``controls`` (a
+:class:`~phyll_core.system.Controls`) gets ``get_controls``/``set_controls`` for free. The
+controls become extra setpoints, ``_control_setpoints(theta)`` (default: ``theta``), appended
+to every row's setpoints: they are checked against ``setpoint_bounds`` with the rest of the row
+(already when set: a refused setting changes nothing and sends nothing), reach the device only
+through ``_apply``/``_measure_batch`` while the device lock is held, and are written to the log
+with each measurement. ``initial_controls()`` gives the setting before the first
+``set_controls`` (default: the low end of the domain, 0 for bits).
+
 Timeouts: every device call runs under ``timeout`` seconds. By default the transport enforces
 it: the subclass passes ``self.timeout`` to its driver in ``_connect`` and bounds every read by
 :meth:`InstrumentSystem.call_time_left` (the VISA transport does both), and a call that returns
@@ -45,6 +54,7 @@ import numpy as np
 from phyll_core.errors import HardwareError
 from phyll_core.hardware.bounds import check_outputs, check_setpoints
 from phyll_core.hardware.calls import DeviceCalls
+from phyll_core.hardware.control_setpoints import ControlSetpoints
 from phyll_core.hardware.errors import (
     DeviceFailedError,
     DeviceTimeoutError,
@@ -72,7 +82,7 @@ REFERENCE_SEED = 20231117  # seed of the default reference input (any fixed valu
 
 
 @attrs.define(kw_only=True, eq=False)
-class InstrumentSystem(PhysicalSystem, DeviceCalls):
+class InstrumentSystem(ControlSetpoints, PhysicalSystem, DeviceCalls):
     """A PhysicalSystem backed by an instrument at ``address`` (see the module docstring).
 
     Runtime options (all keyword-only):
@@ -114,6 +124,7 @@ class InstrumentSystem(PhysicalSystem, DeviceCalls):
     _id_lock: DeviceLock | None = attrs.field(default=None, init=False, repr=False)
     _log: JsonlAppender | None = attrs.field(default=None, init=False, repr=False)
     _rt: RuntimeState = attrs.field(factory=RuntimeState, init=False, repr=False)
+    _control_values: np.ndarray | None = attrs.field(default=None, init=False, repr=False)
 
     # -- what a hardware author implements ---------------------------------------------------
     @abc.abstractmethod
@@ -315,6 +326,7 @@ class InstrumentSystem(PhysicalSystem, DeviceCalls):
                 f"system '{self.name}': _encode returned shape {sp.shape}; expected"
                 f" ({x.shape[0]}, n_setpoints)"
             )
+        sp = self._with_controls(sp)
         check_setpoints(sp, self.setpoint_bounds, f"system '{self.name}' at {self.address}")
         return sp
 
@@ -337,6 +349,8 @@ class InstrumentSystem(PhysicalSystem, DeviceCalls):
             kind = "reference" if reference else "measurement"
             for meta, row_in, row_out in zip(chunk.dicts(), x.tolist(), mean.tolist(), strict=True):
                 record = {"type": kind, "index": meta["index"], "input": row_in, "output": row_out}
+                if self.controls is not None:
+                    record["controls"] = self._get_controls().tolist()
                 self._log.append({**record, "meta": meta})
         if not reference:
             self._rt.measured += n
