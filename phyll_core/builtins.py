@@ -6,6 +6,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import attrs
+
 from phyll_core.hookspecs import hookimpl
 from phyll_core.params import Param
 from phyll_core.specs import DatasetSpec, LossSpec, RuleSpec, SystemSpec
@@ -18,8 +20,8 @@ PHYSICS_PARAMS = (
         "str",
         "none",
         "train the systems' physical controls in situ: none (frozen), spsa (interval"
-        " controls), search (greedy flips; binary or interval)",
-        choices=("none", "spsa", "search"),
+        " controls), search (greedy flips; binary or interval), auto (spsa or search)",
+        choices=("none", "spsa", "search", "auto"),
     ),
     Param("physics_lr", "float", 0.02, "SPSA Adam step (fraction of the domain)", low=1e-9),
     Param(
@@ -33,6 +35,13 @@ PHYSICS_PARAMS = (
     Param("physics_every", "int", 1, "update the controls every N batches", low=1),
 )
 """Rule parameters of in-situ control training (:mod:`phyll_core.engine.controls`)."""
+NEGATIVES = Param(
+    "negatives",
+    "str",
+    "hardest",
+    "wrong label of negatives: highest current goodness, or random (published)",
+    choices=("hardest", "random"),
+)
 
 
 def _identity(**kw: Any) -> Any:
@@ -214,6 +223,14 @@ def register_learning_rules(register: Callable[[RuleSpec], None]) -> None:
                 ),
                 *PHYSICS_PARAMS,
             ),
+        )
+    )
+    register(
+        RuleSpec(
+            "phyll-insitu",
+            _lazy("phyll_core.engine.insitu_rule", "PhyLLInSitu"),
+            "PhyLL that also trains the systems' physical controls in situ (physics=auto).",
+            (NEGATIVES, attrs.evolve(PHYSICS_PARAMS[0], default="auto"), *PHYSICS_PARAMS[1:]),
         )
     )
     register(

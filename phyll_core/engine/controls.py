@@ -42,8 +42,9 @@ from phyll_core.domain import Binary, Interval
 from phyll_core.errors import PhyllError
 from phyll_core.system import Controls, PhysicalSystem
 
-ESTIMATORS = ("none", "spsa", "search")
-"""Values of the ``physics`` rule parameter: frozen controls, SPSA, greedy stochastic search."""
+ESTIMATORS = ("none", "spsa", "search", "auto")
+"""Values of the ``physics`` rule parameter: frozen controls, SPSA, greedy stochastic search,
+or ``auto`` (SPSA for interval controls, search for binary ones, chosen per block)."""
 
 
 @attrs.frozen
@@ -112,6 +113,9 @@ class BlockControls:
     BETA1, BETA2, EPS = 0.9, 0.999, 1e-8
 
     def __init__(self, spec: Controls, theta: np.ndarray, settings: ControlSettings) -> None:
+        if settings.estimator == "auto":
+            estimator = "search" if isinstance(spec.domain, Binary) else "spsa"
+            settings = attrs.evolve(settings, estimator=estimator)
         if settings.estimator == "spsa" and isinstance(spec.domain, Binary):
             raise PhyllError(
                 "physics=spsa needs interval controls; the system's controls are binary"
