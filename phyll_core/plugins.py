@@ -9,8 +9,8 @@ everything else keeps working. ``PHYLL_LOAD_PLUGINS=a,b`` loads only those distr
 Every spec is checked when it is registered (:func:`~phyll_core.specs.spec_problems`): a wrong
 default, bound or parameter name is the plugin's listed error, naming the parameter, and the item
 is remembered as unavailable (asking for it says why). Specs with a lazy ``"module:attr"``
-factory are checked when first used, or all at once by :meth:`Host.verify` (``phyll plugins``
-and ``phyll systems`` do). The traceback of every failure is kept (``PluginInfo.tracebacks``);
+factory are checked when first used, or all at once by :meth:`Host.verify` (``phyll systems``
+and ``phyll plugins --check`` do; plain ``phyll plugins`` stays light and imports no physics). The traceback of every failure is kept (``PluginInfo.tracebacks``);
 the CLI prints them with ``--debug`` or ``PHYLL_DEBUG=1``.
 """
 

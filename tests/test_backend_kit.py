@@ -160,10 +160,22 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def plugins_json(site: Path, phyll_subprocess) -> dict:
-    res = phyll_subprocess("plugins", "--json", env={"PHYLL_LOAD_PLUGINS": ALL_BROKEN},
-                           pythonpath=[site])
+    """``phyll plugins --check --json``: lazy factories imported and checked too."""
+    res = phyll_subprocess("plugins", "--check", "--json",
+                           env={"PHYLL_LOAD_PLUGINS": ALL_BROKEN}, pythonpath=[site])
     assert res.code == 0, res.err
     return {r["name"]: r for r in res.json()}
+
+
+def test_plain_plugins_imports_no_lazy_factory(site: Path, phyll_subprocess) -> None:
+    env = {"PHYLL_LOAD_PLUGINS": "phyll-tk-lazybad,phyll-tk-badint"}
+    res = phyll_subprocess("plugins", "--json", env=env, pythonpath=[site])
+    rows = {r["name"]: r for r in res.json()}
+    assert rows["phyll-tk-lazybad"]["ok"] is True  # its module is not imported by a listing
+    assert "n_steps" in rows["phyll-tk-badint"]["errors"][0]  # checked at registration
+    listed = phyll_subprocess("systems", "--json", env=env, pythonpath=[site])
+    row = {r["name"]: r for r in listed.json()}["tk-lazybad"]
+    assert "n_steps" in row["note"], row
 
 
 # -- 1. parameters declared once ---------------------------------------------------------------
