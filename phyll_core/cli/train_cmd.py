@@ -189,7 +189,7 @@ def train(
             raise
         target = config.epochs
     saver = lifecycle.Saver(folder, cadence)
-    summary = _lifecycle(run, target, saver, quiet, fresh=resume is None)
+    summary = _lifecycle(run, target, saver, quiet, fresh=resume is None or folder != resume)
     if json:
         print_json(summary)
     else:
@@ -225,7 +225,7 @@ def _lifecycle(run: Any, target: int, saver: Any, quiet: bool, fresh: bool) -> d
     with lifecycle.terminate_as_interrupt():
         try:
             if fresh:
-                saver.save(run)  # epoch 0: the folder is resumable from the start
+                saver.save(run)  # a new folder is resumable from the start
             with lifecycle.progress(run, target, quiet) as report:
 
                 def on_epoch(m: Any) -> None:
