@@ -10,8 +10,9 @@ Every spec is checked when it is registered (:func:`~phyll_core.specs.spec_probl
 default, bound or parameter name is the plugin's listed error, naming the parameter, and the item
 is remembered as unavailable (asking for it says why). Specs with a lazy ``"module:attr"``
 factory are checked when first used, or all at once by :meth:`Host.verify` (``phyll systems``
-and ``phyll plugins --check`` do; plain ``phyll plugins`` stays light and imports no physics). The traceback of every failure is kept (``PluginInfo.tracebacks``);
-the CLI prints them with ``--debug`` or ``PHYLL_DEBUG=1``.
+and ``phyll plugins --check`` do; plain ``phyll plugins`` stays light and imports no
+physics). The traceback of every failure is kept (``PluginInfo.tracebacks``); the CLI prints
+them with ``--debug`` or ``PHYLL_DEBUG=1``.
 """
 
 from __future__ import annotations
