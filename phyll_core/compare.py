@@ -34,6 +34,7 @@ class RuleResult:
     before_drift: list[float] = attrs.field(factory=list)
     after_drift: list[float] = attrs.field(factory=list)
     physical_queries: list[int] = attrs.field(factory=list)
+    control_queries: list[int] = attrs.field(factory=list)  # of which: control updates
     flops: list[float] = attrs.field(factory=list)
     seconds: list[float] = attrs.field(factory=list)
     curves: list[list[tuple[int, float]]] = attrs.field(factory=list)
@@ -49,6 +50,7 @@ class RuleResult:
             "accuracy_before_drift": stat(self.before_drift),
             "accuracy_after_drift": stat(self.after_drift),
             "physical_queries": float(np.mean(self.physical_queries)),
+            "control_queries": float(np.mean(self.control_queries or [0])),
             "digital_flops": float(np.mean(self.flops)),
             "seconds": float(np.mean(self.seconds)),
             "per_seed_test_accuracy": list(self.test_accuracy),
@@ -126,6 +128,7 @@ def compare(
             res.after_drift.append(rec["accuracy_after_drift"])
         res.test_accuracy.append(rec["accuracy_by_method"][rec["predict"]]["test_accuracy"])
         res.physical_queries.append(rec["physical_queries"])
+        res.control_queries.append(rec.get("control_queries", 0))
         res.flops.append(rec["digital_flops"])
         res.seconds.append(rec["seconds"])
         res.curves.append([(int(e), float(a)) for e, a in rec["curve"]])

@@ -145,6 +145,7 @@ def compare(
             "before drift",
             "after drift",
             "physical queries",
+            "of which controls",
             "digital FLOPs",
             "seconds",
         ],
@@ -155,6 +156,7 @@ def compare(
                 fmt(r["accuracy_before_drift"]),
                 fmt(r["accuracy_after_drift"]),
                 f"{r['physical_queries']:,.0f}",
+                f"{r.get('control_queries', 0):,.0f}",
                 f"{r['digital_flops']:.3g}",
                 f"{r['seconds']:.1f}",
             ]

@@ -15,6 +15,30 @@ from phyll_core.datasets import Split
 
 #: record format version (bump when the keys change)
 FORMAT = 1
+#: glibc's trim threshold while a worker trains (see :func:`relax_malloc_trim`)
+TRIM_THRESHOLD = 256 * 1024 * 1024
+_trim_relaxed = False
+
+
+def relax_malloc_trim() -> None:
+    """Undo Dask's ``MALLOC_TRIM_THRESHOLD_=65536`` in this process (once).
+
+    Dask's nanny starts workers with that setting, so glibc returns memory to the system after
+    almost every freed temporary array and the next allocation faults the pages in again:
+    measured here, the same 8-epoch digits run took 4.8-7.3 s on such a worker against 1.1-2.7 s
+    after ``mallopt(M_TRIM_THRESHOLD, 256 MiB)`` (and the same as in one process). Only done
+    where the variable is set, i.e. on Dask workers, and only with glibc."""
+    global _trim_relaxed
+    if _trim_relaxed or "MALLOC_TRIM_THRESHOLD_" not in os.environ:
+        return
+    _trim_relaxed = True
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL("libc.so.6")
+        libc.mallopt(-1, TRIM_THRESHOLD)  # M_TRIM_THRESHOLD
+    except (OSError, AttributeError):  # not glibc: nothing to undo
+        pass
 
 
 def execute_run(spec_json: dict[str, Any], data: Split) -> dict[str, Any]:
@@ -24,6 +48,7 @@ def execute_run(spec_json: dict[str, Any], data: Split) -> dict[str, Any]:
 
     from phyll_core.sweep.grid import RunSpec
 
+    relax_malloc_trim()
     spec = RunSpec.from_json(spec_json)
     started = time.time()
     try:
@@ -69,6 +94,7 @@ def _train(spec: Any, data: Split) -> dict[str, Any]:
         "accuracy_by_method": accuracy,
         "epochs_done": summary["epochs"],
         "physical_queries": int(summary["physical_queries"]),
+        "control_queries": int(summary.get("control_queries", 0)),
         "digital_flops": float(summary["digital_flops"]),
         "seconds": float(summary["seconds"]),
         "curve": [[m.epoch, m.test_accuracy] for m in run.history if m.test_accuracy is not None],
