@@ -209,10 +209,19 @@ def _connect(client_class: Any, workers: int | None, scheduler: str | None) -> t
             return None, client_class(scheduler, timeout="20s")
         except (OSError, TimeoutError) as exc:
             raise PhyllError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from None
+    import dask
     from distributed import LocalCluster
 
     count = workers or os.cpu_count() or 1
-    cluster = LocalCluster(
+    # no MALLOC_TRIM_THRESHOLD_ for our workers (see phyll_core.sweep.run.relax_malloc_trim)
+    unset = {"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}
+    with dask.config.set(unset):
+        cluster = _local_cluster(LocalCluster, count)
+    return cluster, client_class(cluster)
+
+
+def _local_cluster(cluster_class: Any, count: int) -> Any:
+    return cluster_class(
         n_workers=count,
         threads_per_worker=1,
         processes=True,
@@ -222,7 +231,6 @@ def _connect(client_class: Any, workers: int | None, scheduler: str | None) -> t
         env=dict(WORKER_ENV),
         silence_logs=logging.ERROR,
     )
-    return cluster, client_class(cluster)
 
 
 def _have_bokeh() -> bool:
