@@ -84,13 +84,16 @@ def main() -> None:
     if args.write:
         from results import write_section
 
+        w2_note = (
+            f"**{ratio:.2f} x** sequential (target <= 0.6), start-up {w2_startup:.2f} s included"
+        )
         body = f"""
 Grid: `{grid_text(args.seeds)}` ({runs} runs; interleaved rounds: {args.rounds}, medians).
 
 | | wall time | note |
 | --- | --- | --- |
 | sequential, one process (`--workers 0`) | {seq:.2f} s | |
-| LocalCluster, 2 workers (`--workers 2`) | {w2:.2f} s | **{ratio:.2f} x** sequential (target <= 0.6), start-up {w2_startup:.2f} s included |
+| LocalCluster, 2 workers (`--workers 2`) | {w2:.2f} s | {w2_note} |
 | LocalCluster, 1 worker | {w1:.2f} s | start-up {w1_startup:.2f} s |
 
 Scheduling overhead per run (1 worker minus start-up minus sequential, per run):
