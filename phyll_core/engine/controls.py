@@ -26,7 +26,9 @@ system and no gradient through the physics. Two estimators use only such evaluat
 
 Each block owns its controls (:class:`BlockControls`): with one system shared by every block,
 a block sets its own ``theta`` on the system before each of its passes. Every random choice
-comes from the ``rng`` of the training step, so a resumed run continues exactly; the extra
+comes from a child of the training step's ``rng`` (``rng.spawn``, which leaves the parent's
+stream untouched), so a run with trained controls sees the same batches and negatives as the
+same run with frozen ones (a paired comparison) and a resumed run continues exactly; the extra
 physical rows are counted in :attr:`BlockControls.queries`.
 """
 
@@ -244,6 +246,7 @@ def control_step(
     ctl = block.controls
     if ctl is None or not ctl.due():
         return None
+    own = rng.spawn(1)[0]  # the step's stream (batches, negatives) stays as without controls
     system = block.system
     n = h_pos.shape[0]
     both = np.vstack([h_pos, h_neg])
@@ -258,4 +261,4 @@ def control_step(
             ctl.queries += system.queries.samples - before
         return block.local_loss(z[:n], z[n:])
 
-    return ctl.update(evaluate, current, rng)
+    return ctl.update(evaluate, current, own)

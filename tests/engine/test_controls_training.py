@@ -147,3 +147,14 @@ def test_resume_from_a_checkpoint_is_exact_with_trained_controls(tmp_path) -> No
         assert np.array_equal(a[key], b[key]), key
     assert resumed.control_queries == full.control_queries > 0
     assert resumed.physical_queries == full.physical_queries
+
+
+def test_trained_and_frozen_runs_draw_the_same_negatives() -> None:
+    x, y = _data()
+    states = []
+    for physics in ("none", "spsa"):
+        rule, rng = _rule(physics, Offsets()), np.random.default_rng(3)
+        for _ in range(3):
+            rule.step(x, y, rng)
+        states.append(rng.bit_generator.state["state"])
+    assert states[0] == states[1]
