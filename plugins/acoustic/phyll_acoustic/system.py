@@ -84,8 +84,9 @@ CHUNK = 1024
 READ_MARGIN = 6.0
 #: Modes are summed up to this multiple of the highest line frequency.
 MODE_MARGIN = 1.5
-#: Microphones when neither ``microphones``, their positions nor a preset say (four distinct
-#: complex mixes of every tone: no pair of outputs correlated above 0.99, see the docs).
+#: Most microphones used when neither ``microphones``, their positions nor a preset say: as
+#: many (up to this) as divide ``outputs`` and still read a bin per tone each (four distinct
+#: complex mixes of every tone by default: no output pairs correlated above 0.99, see docs).
 MICROPHONES = 4
 
 
@@ -122,7 +123,8 @@ class AcousticCavity(PhysicalSystem):
     microphones: int | None = param(
         None,
         help="microphones, each reading outputs/microphones bins; default: as many as the"
-        " positions given, else the preset's, else 4",
+        " positions given, else the preset's, else the most (<= 4) that divide outputs with"
+        " a bin per tone each",
         low=1,
         validator=optional_positive("microphones"),
     )
@@ -138,7 +140,7 @@ class AcousticCavity(PhysicalSystem):
         500.0, help="spacing of the tones (Hz)", low=1e-3, validator=positive("tone_spacing")
     )
     bin_low: float | None = param(
-        None, help="first output bin (Hz); default tone_start - spacing/2",
+        None, help="first output bin (Hz); default: a bin on every tone when they fit",
         validator=optional_positive("bin_low"),
     )
     bin_high: float | None = param(
@@ -258,9 +260,14 @@ class AcousticCavity(PhysicalSystem):
         self._speaker = Nonlinearity(self.nonlinearity, self.saturation, self.beta, self.gamma)
 
         # output bins (the same on every microphone) and the recording
-        # microphones: as given, else as many as the positions given, else the preset's, else 4
+        # microphones: as given, else as many as the positions given, else the preset's, else
+        # the most (<= 4) that divide the outputs with at least one bin per tone each
         placed = len([p for p in self.microphone.split(";") if p.strip()])
-        self._mics = self.microphones or placed or self._unset("microphones") or MICROPHONES
+        self._mics = self.microphones or placed or self._unset("microphones") or max(
+            m
+            for m in range(1, MICROPHONES + 1)
+            if m == 1 or (self.outputs % m == 0 and self.outputs // m >= self._tones)
+        )
         if self.outputs % self._mics:
             raise ParameterError(
                 f"parameter 'outputs' ({self.outputs}) must be a multiple of microphones"

@@ -55,7 +55,7 @@ def test_declared_defaults_equal_the_class_defaults() -> None:
         ({"nonlinearity": "cubic"}, "nonlinearity"),
         ({"cavity": "sphere"}, "cavity"),
         ({"time_samples": 10}, "time_samples"),
-        ({"outputs": 13}, "multiple of microphones"),
+        ({"outputs": 13, "microphones": 4}, "multiple of microphones"),
         ({"microphones": 2, "microphone": "0.1,0.1,0.1"}, "microphone"),
         ({"room_length": 50.0, "room_width": 40.0, "room_height": 30.0}, "modes"),
     ],
@@ -76,8 +76,14 @@ def test_cli_parameters_are_checked_against_the_schema() -> None:
 
 
 def test_other_sizes_work() -> None:
-    for outputs, mics in ((12, None), (13, 1), (6, 3)):
+    # unset microphones: the most (<= 4) that divide the outputs with a bin per tone (T = 3)
+    for outputs, mics, used in ((12, None, 4), (13, None, 1), (6, None, 2), (6, 3, 3)):
         sys = AcousticCavity(inputs=7, outputs=outputs, speakers=3, noise=0.0, microphones=mics)
+        assert sys.microphone_positions.shape == (used, 3)
         y = sys.forward(np.random.default_rng(0).uniform(size=(5, 7)))
         assert y.shape == (5, outputs)
         assert (y >= 0).all()
+    # one loudspeaker with 20 tones: one microphone reads a bin on every tone
+    single = AcousticCavity(speakers=1, noise=0.0)
+    assert single.microphone_positions.shape == (1, 3)
+    assert set(single.tone_frequencies) <= set(single.bin_frequencies)
