@@ -83,6 +83,8 @@ def build_meta(run: Run, payload: bytes, final: bool) -> dict[str, Any]:
         "interrupted": run.interrupted,
         "final": final,
         "history": [m.row() | {"losses": m.losses} for m in run.history],
+        # the last epoch's evaluation with every method, which summary() reuses
+        "final_eval": getattr(run, "_final_eval", None),
         "weights_sha256": hashlib.sha256(payload).hexdigest(),
     }
 
@@ -289,6 +291,9 @@ def open_checkpoint(
     ]
     for m in run.history:  # the early-stopping state, as training left it
         run._should_stop(m)
+    final = meta.get("final_eval")
+    if final and hasattr(run, "_final_eval"):  # so that summary() does not evaluate again
+        setattr(run, "_final_eval", (int(final[0]), final[1]))  # noqa: B010
     run.query_offset = int(meta.get("physical_queries", 0))
     run.seconds_offset = float(meta.get("seconds", 0.0))
     run.rule.flops = float(meta.get("flops", 0.0))
