@@ -7,6 +7,7 @@ imported only where they are used, so importing this package and ``phyll --help`
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from phyll_core.api import Model, build_system, load_model, probe_system, train_model
     from phyll_core.domain import Binary, Domain, Interval
     from phyll_core.errors import (
         CheckpointError,
@@ -43,6 +44,10 @@ _EXPORTS = {
     "Param": "phyll_core.params",
     **dict.fromkeys(("DatasetSpec", "LossSpec", "RuleSpec", "SystemSpec"), "phyll_core.specs"),
     **dict.fromkeys(("PhysicalSystem", "QueryCounter"), "phyll_core.system"),
+    # the Python API of trained models and systems (phyll_core.api)
+    **dict.fromkeys(
+        ("Model", "build_system", "load_model", "probe_system", "train_model"), "phyll_core.api"
+    ),
 }
 
 __all__ = [
@@ -55,6 +60,7 @@ __all__ = [
     "HardwareError",
     "Interval",
     "LossSpec",
+    "Model",
     "Param",
     "ParameterError",
     "PhyllError",
@@ -67,8 +73,12 @@ __all__ = [
     "SystemSpec",
     "UnknownNameError",
     "__version__",
+    "build_system",
     "hookimpl",
+    "load_model",
     "param",
+    "probe_system",
+    "train_model",
 ]
 
 
