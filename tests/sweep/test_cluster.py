@@ -51,10 +51,16 @@ def test_killed_worker_every_run_finishes_exactly_once(
         ),
         tmp_path / "driver.log",
     )
-    # kill one worker once the sweep is under way (runs finished and others in flight)
-    wait_for(lambda: len(list((out / "runs").glob("*.json"))) >= 2 if (out / "runs").is_dir()
-             else False, 90, "the first finished runs")
+    # kill one worker once it has finished a run (it then has the next one in flight)
+    def doomed_worked() -> bool:
+        return (out / "runs").is_dir() and any(
+            r.get("pid") == doomed.pid for r in _records(out)
+        )
+
+    wait_for(doomed_worked, 90, "a run finished by the worker to kill")
     processes.kill(doomed)
+    done_before_kill = len(_records(out))
+    assert done_before_kill < RUNS, "the sweep finished before a worker could be killed"
     assert driver.wait(timeout=120) == 0, (tmp_path / "driver.log").read_text()
 
     log = (tmp_path / "driver.log").read_text()
@@ -66,3 +72,15 @@ def test_killed_worker_every_run_finishes_exactly_once(
     assert sorted(r["key"] for r in rows) == sorted(files)  # none lost, none duplicated
     assert {r["status"] for r in rows} == {"ok"}
     assert sorted(int(r["seed"]) for r in rows) == list(range(RUNS))
+    by_doomed = [r for r in files.values() if r["pid"] == doomed.pid]
+    assert len(by_doomed) <= done_before_kill  # nothing finished on the killed worker after
+
+
+def _records(out: Path) -> list[dict]:
+    records = []
+    for path in (out / "runs").glob("*.json"):
+        try:
+            records.append(json.loads(path.read_text()))
+        except ValueError:  # being replaced right now
+            continue
+    return records
