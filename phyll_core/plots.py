@@ -55,20 +55,24 @@ def plot_curves(history: list[dict[str, Any]], path: Path, title: str = "") -> N
 
 
 def plot_confusion(y_true: np.ndarray, y_pred: np.ndarray, names: list[str], path: Path) -> None:
-    """Confusion matrix of test predictions (rows: true class)."""
-    from sklearn.metrics import ConfusionMatrixDisplay
-
+    """Confusion matrix of test predictions (rows: true class, columns: predicted class, the
+    count in each cell), drawn with matplotlib alone (no scikit-learn import)."""
+    k = len(names)
+    counts = np.bincount(
+        np.asarray(y_true, dtype=np.int64) * k + np.asarray(y_pred, dtype=np.int64),
+        minlength=k * k,
+    ).reshape(k, k)
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(4.8, 4.2))
-    ConfusionMatrixDisplay.from_predictions(
-        y_true,
-        y_pred,
-        labels=list(range(len(names))),
-        display_labels=names,
-        ax=ax,
-        colorbar=False,
-    )
-    ax.set_title("test confusion matrix")
+    ax.imshow(counts, cmap="viridis", interpolation="nearest")
+    threshold = counts.max() / 2 if counts.size else 0
+    for i in range(k):
+        for j in range(k):
+            colour = "black" if counts[i, j] > threshold else "white"
+            ax.text(j, i, str(counts[i, j]), ha="center", va="center", color=colour)
+    ax.set_xticks(range(k), names, rotation=45 if k > 4 else 0)
+    ax.set_yticks(range(k), names)
+    ax.set(xlabel="Predicted label", ylabel="True label", title="test confusion matrix")
     _save(fig, path)
     plt.close(fig)
 

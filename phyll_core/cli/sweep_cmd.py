@@ -150,6 +150,8 @@ def _run(
             rows,
         )
     if outcome.failed:
+        first = outcome.failed[0]
+        note(f"first failure: {first['key']}: {first.get('error')}")
         note(
             f"{len(outcome.failed)} of {len(records)} runs failed; their errors are in the"
             f" 'error' column of {store.folder / 'results.csv'}"

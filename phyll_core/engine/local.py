@@ -167,8 +167,10 @@ class LocalBlock:
 
 
 class SoftmaxReadout:
-    """Multinomial logistic regression on standardised block outputs (scikit-learn's
-    ``LogisticRegression``, deterministic), stored as plain arrays for checkpoints."""
+    """Multinomial logistic regression on standardised block outputs (the minimiser of
+    scikit-learn's ``LogisticRegression(C=1)``, fitted in NumPy by
+    :func:`phyll_core.engine.logistic.fit_logistic`, deterministic), stored as plain arrays
+    for checkpoints."""
 
     def __init__(self) -> None:
         self.arrays: dict[str, np.ndarray] = {}
@@ -178,13 +180,12 @@ class SoftmaxReadout:
         return bool(self.arrays)
 
     def fit(self, features: np.ndarray, y: np.ndarray, n_classes: int) -> None:
-        from sklearn.linear_model import LogisticRegression
+        from phyll_core.engine.logistic import fit_logistic  # no scikit-learn import
 
         mean = features.mean(axis=0)
         scale = features.std(axis=0)
         scale[scale < 1e-12] = 1.0
-        model = LogisticRegression(max_iter=2000, C=1.0)
-        model.fit((features - mean) / scale, y)
+        model = fit_logistic((features - mean) / scale, y, c=1.0)
         coef = np.zeros((n_classes, features.shape[1]))
         intercept = np.full(n_classes, -1e9)
         classes = model.classes_.astype(int)
