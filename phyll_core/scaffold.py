@@ -5,12 +5,14 @@ filled with :class:`string.Template` (``$name``, ``$dist``, ``$package``, ``$cla
 ``$title``, ``$core_version``, ``$core_path``); a path part ``PACKAGE`` becomes the import
 package. The skeleton is a pip-installable distribution with the ``phyll`` entry point, a real
 (small) system whose parameters are declared once, its conformance tests, a docs page and a
-tox matrix over interpreters and the phyll-core it tests against. It installs and passes its
-tests as generated.
+tox matrix over interpreters and the phyll-core it tests against (plus, on a pyenv machine, a
+``.python-version`` naming the installed 3.11, 3.12 and 3.13 so that tox finds them). It installs
+and passes its tests as generated.
 """
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import string
@@ -70,11 +72,31 @@ def generate(name: str, parent: Path, core_path: str | None = None) -> Path:
     try:
         template = resources.files("phyll_core") / "templates" / "backend"
         _render(template, tmp, values)
+        versions = pyenv_versions()
+        if versions:  # so that tox finds python3.11 ... 3.13 through pyenv's shims
+            (tmp / ".python-version").write_text("\n".join(versions) + "\n", encoding="utf-8")
         tmp.rename(target)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return target
+
+
+def pyenv_versions(minors: tuple[str, ...] = ("3.11", "3.12", "3.13")) -> list[str]:
+    """The newest installed pyenv version of each of ``minors`` (``["3.11.7", "3.13.0"]``),
+    empty without pyenv: what the skeleton's ``.python-version`` lists."""
+    root = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv")) / "versions"
+    if not root.is_dir():
+        return []
+    found = []
+    for minor in minors:
+        patches = [
+            p.name for p in root.iterdir()
+            if re.fullmatch(rf"{re.escape(minor)}\.\d+", p.name) and (p / "bin").is_dir()
+        ]
+        if patches:
+            found.append(max(patches, key=lambda v: int(v.rsplit(".", 1)[1])))
+    return found
 
 
 def _render(source: object, dest: Path, values: dict[str, str]) -> None:

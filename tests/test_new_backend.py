@@ -49,6 +49,8 @@ def test_the_command_writes_a_complete_skeleton(cli, tmp_path: Path) -> None:
     assert res.code == 0, res.err
     project = tmp_path / "phyll-osc-cli"
     files = sorted(str(p.relative_to(project)) for p in project.rglob("*") if p.is_file())
+    if (project / ".python-version").exists():  # written on pyenv machines
+        files.remove(".python-version")
     assert files == [
         "README.md", "docs/index.md", "phyll_osc_cli/__init__.py", "phyll_osc_cli/plugin.py",
         "phyll_osc_cli/system.py", "pyproject.toml", "tests/test_system.py", "tox.ini",
@@ -67,6 +69,17 @@ def test_bad_names_are_refused_in_one_line(cli, tmp_path: Path, bad: str) -> Non
     res = cli("new-backend", bad, "--dir", str(tmp_path))
     assert res.code == 1 and res.err_lines[-1].startswith("error: backend name must be")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_pyenv_versions_names_the_newest_patch_of_each(tmp_path: Path, monkeypatch) -> None:
+    from phyll_core.scaffold import pyenv_versions
+
+    for version in ("3.11.2", "3.11.10", "3.13.0", "3.10.4", "3.12.1-dev"):
+        (tmp_path / "versions" / version / "bin").mkdir(parents=True)
+    monkeypatch.setenv("PYENV_ROOT", str(tmp_path))
+    assert pyenv_versions() == ["3.11.10", "3.13.0"]
+    monkeypatch.setenv("PYENV_ROOT", str(tmp_path / "none"))
+    assert pyenv_versions() == []
 
 
 def test_names() -> None:
