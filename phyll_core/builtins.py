@@ -103,6 +103,12 @@ def _circles(argument: str | None) -> Any:
     return load_circles()
 
 
+def _mnist1d(argument: str | None) -> Any:
+    from phyll_core.mnist1d import load_mnist1d
+
+    return load_mnist1d()
+
+
 def _vowels(argument: str | None) -> Any:
     from phyll_core.datasets import load_vowels
 
@@ -131,6 +137,14 @@ def register_datasets(register: Callable[[DatasetSpec], None]) -> None:
             "circles",
             _circles,
             "Two noisy concentric circles (1,000 samples): not linearly separable.",
+        )
+    )
+    register(
+        DatasetSpec(
+            "mnist1d",
+            _mnist1d,
+            "MNIST-1D (Greydanus 2020): 5,000 rows, 40 features, 10 classes; hard for linear"
+            " models (needs the mnist1d extra).",
         )
     )
     register(

@@ -138,7 +138,16 @@ def train(
     patience: int = typer.Option(
         D.patience, "--patience", min=0, help="Early stopping on train loss (0: off)."
     ),
-    eval_every: int = typer.Option(D.eval_every, "--eval-every", min=1, help="Evaluate every N."),
+    eval_every: int = typer.Option(
+        D.eval_every, "--eval-every", min=0, help="Evaluate every N epochs (0: ~10 times)."
+    ),
+    encoder: str = typer.Option(
+        D.encoder, "--encoder", help="Into the system's domain: offset (keeps sign) or magnitude."
+    ),
+    standardise: bool = typer.Option(
+        D.standardise, "--standardise/--no-standardise", help="Standardise physical outputs."
+    ),
+    dtype: str = typer.Option(D.dtype, "--dtype", help="Engine float type: float64 or float32."),
     param: list[str] = PARAM,
     rule_param: list[str] = RULE_PARAM,
     out: Path | None = typer.Option(

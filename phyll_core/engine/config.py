@@ -60,7 +60,16 @@ class TrainConfig:
     encoder: str = "offset"
     standardise: bool = True
     patience: int = 0
-    eval_every: int = attrs.field(default=1, validator=_positive)
+    eval_every: int = 0
+    dtype: str = "float64"
+
+    @property
+    def eval_interval(self) -> int:
+        """Epochs between evaluations: ``eval_every``, or with 0 (the default) every epoch for
+        runs of up to 10 epochs and about 10 evaluations otherwise (evaluation through the
+        physics costs as much as a training epoch; measured in docs/results.md). The last
+        epoch is always evaluated, with every prediction method."""
+        return self.eval_every or max(1, round(self.epochs / 10))
 
     def __attrs_post_init__(self) -> None:
         if not self.system:
@@ -81,6 +90,12 @@ class TrainConfig:
             raise PhyllError(f"--seed must be a whole number in 0..{MAX_SEED}, got {self.seed}")
         if self.batch_size < 0 or self.patience < 0 or self.weight_decay < 0:
             raise PhyllError("batch size, patience and weight decay must be >= 0")
+        if self.eval_every < 0:
+            raise PhyllError(f"--eval-every must be >= 0 (0: automatic), got {self.eval_every}")
+        if self.dtype not in ("float64", "float32"):
+            raise PhyllError(f"--dtype must be float64 or float32, got {self.dtype!r}")
+        if self.encoder not in ("offset", "magnitude"):
+            raise PhyllError(f"--encoder must be offset or magnitude, got {self.encoder!r}")
 
     def to_json(self) -> dict[str, Any]:
         return attrs.asdict(self)

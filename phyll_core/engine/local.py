@@ -59,15 +59,17 @@ class LocalBlock:
         )
         z_width = self.layer.out_width + (in_width if self.skip else 0)
         # W holds the projection and, in its last column, the bias: a = [z, 1] W^T
+        self.dtype = np.dtype(problem.dtype)
         self.params = {
             "W": np.hstack(
                 [
                     rng.standard_normal((problem.width, z_width)) / np.sqrt(z_width),
                     np.zeros((problem.width, 1)),
                 ]
-            )
+            ).astype(self.dtype)
         }
         self.goodness, self.objective = build_loss(problem, problem.width, rng)
+        self.goodness.cast(self.dtype)
         self.opt = Adam(lr=problem.lr_of(index), weight_decay=problem.weight_decay)
         self.opt.init(self.params)
         self.inner_steps = problem.inner_steps
@@ -88,7 +90,7 @@ class LocalBlock:
         The block's own controls, if any, are set on the system first."""
         if self.controls is not None:
             self.controls.apply(self.layer.system)
-        phys = self.layer.forward(h, calibrate=calibrate)
+        phys = self.layer.forward(h, calibrate=calibrate).astype(self.dtype, copy=False)
         ones = np.ones((h.shape[0], 1), dtype=phys.dtype)
         return np.hstack([phys, h, ones]) if self.skip else np.hstack([phys, ones])
 
@@ -112,7 +114,7 @@ class LocalBlock:
         z = np.vstack([z_pos, z_neg])
         params, grads = self.params, {"W": np.empty_like(self.params["W"])}
         loss = float("nan")
-        d = np.empty(2 * n)
+        d = np.empty(2 * n, dtype=self.dtype)
         for step in range(self.inner_steps):
             a = z @ params["W"].T
             g, cache = self.goodness.forward(a)
@@ -142,7 +144,7 @@ class LocalBlock:
         def take(key: str) -> np.ndarray:
             if prefix + key not in state:
                 raise KeyError(f"missing array '{prefix + key}'")
-            return np.array(state[prefix + key], dtype=np.float64)
+            return np.array(state[prefix + key], dtype=self.dtype)
 
         for k in self.params:
             value = take(k)
@@ -152,7 +154,7 @@ class LocalBlock:
                 )
             self.params[k] = value
         self.opt.state = {
-            k[len(prefix) + 4 :]: np.array(v, dtype=np.float64)
+            k[len(prefix) + 4 :]: np.array(v, dtype=self.dtype if v.ndim else np.float64)
             for k, v in state.items()
             if k.startswith(prefix + "opt/")
         }

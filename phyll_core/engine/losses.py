@@ -66,6 +66,9 @@ class Goodness(abc.ABC):
     def load_arrays(self, arrays: dict[str, np.ndarray]) -> None:  # noqa: B027 - optional
         """Restore what :meth:`arrays` returned."""
 
+    def cast(self, dtype: np.dtype) -> None:  # noqa: B027 - optional
+        """Hold fixed arrays in ``dtype`` (the engine's float type), so no product upcasts."""
+
 
 class CosineGoodness(Goodness):
     """``g = cos(|a|, p)``, ``p`` a fixed random unit vector with non-negative entries.
@@ -96,7 +99,10 @@ class CosineGoodness(Goodness):
         return {"p": self.p}
 
     def load_arrays(self, arrays: dict[str, np.ndarray]) -> None:
-        self.p = np.asarray(arrays["p"], dtype=np.float64)
+        self.p = np.asarray(arrays["p"], dtype=self.p.dtype)
+
+    def cast(self, dtype: np.dtype) -> None:
+        self.p = self.p.astype(dtype)
 
 
 class SumSquares(Goodness):

@@ -31,6 +31,8 @@ docs/training.md ("The physical layer").
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import attrs
 import numpy as np
 
@@ -154,6 +156,16 @@ class PhysicalLayer:
         if "out_mean" not in self.stats:
             raise PhyllError("the physical layer is not calibrated yet (train first)")
         return (y - self.stats["out_mean"]) / self.stats["out_std"]
+
+    def calibrate_with(self, h: np.ndarray, measure: Callable[[np.ndarray], np.ndarray]) -> None:
+        """Fix the statistics from rows ``h`` with ``measure`` standing in for the system
+        (e.g. a digital twin's prediction); statistics already fixed are kept."""
+        v = self.adapt(h)
+        if self.encoder == "offset" and "enc_mean" not in self.stats:
+            self.stats["enc_mean"], self.stats["enc_std"] = v.mean(axis=0), _std(v)
+        if self.standardise and "out_mean" not in self.stats:
+            y = np.asarray(measure(self._encode(v)))
+            self.stats["out_mean"], self.stats["out_std"] = y.mean(axis=0), _std(y)
 
     def forward(self, h: np.ndarray, calibrate: bool = False) -> np.ndarray:
         """One physical pass (counted by the system's query counter), standardised. With

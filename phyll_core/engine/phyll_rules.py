@@ -157,7 +157,7 @@ class PhyLL(_LocalRule):
         n, c = x.shape[0], self.problem.n_classes
         labels = np.repeat(np.arange(c), n)
         h = embed(np.tile(x, (c, 1)), labels, c, self.problem.label_constant)
-        total = np.zeros(n * c)
+        total = np.zeros(n * c, dtype=x.dtype)
         z0 = h
         for block in self.blocks:
             z = block.z(h, calibrate=calibrate)
@@ -214,7 +214,7 @@ class PhyLLUnsupervised(_LocalRule):
         noise = gaussian_filter1d(
             rng.standard_normal(x.shape), self.smoothness, axis=1, mode="wrap"
         )
-        mask = (noise > 0).astype(np.float64)
+        mask = (noise > 0).astype(x.dtype)
         partner = x[rng.permutation(x.shape[0])]
         return mask * x + (1.0 - mask) * partner
 

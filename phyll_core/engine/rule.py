@@ -51,6 +51,7 @@ class Problem:
     objective_params: dict[str, Any] = attrs.field(factory=dict)
     label_constant: float = 1.0
     seed: int = 0
+    dtype: str = "float64"
 
     def rng(self, *stream: int) -> np.random.Generator:
         """An independent generator for the named stream (derived from the seed)."""

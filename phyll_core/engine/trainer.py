@@ -143,6 +143,7 @@ class Run:
             project=config.project,
             encoder=config.encoder,
             standardise=config.standardise,
+            dtype=config.dtype,
             lr=config.lr,
             weight_decay=config.weight_decay,
             inner_steps=config.inner_steps,
@@ -158,6 +159,7 @@ class Run:
         )
         self.rule.init(self.problem)
         self.history: list[EpochMetrics] = []
+        self._final_eval: tuple[int, dict[str, dict[str, float]]] | None = None
         self.query_offset = 0
         self.seconds_offset = 0.0
         self.interrupted = False
@@ -207,12 +209,17 @@ class Run:
         losses: dict[str, list[float]] = {}
         start = time.perf_counter()
         for idx in self._batches(rng):
-            for k, v in self.rule.step(self.data.x_train[idx], self.data.y_train[idx], rng).items():
+            x = self.data.x_train[idx].astype(self.config.dtype, copy=False)
+            for k, v in self.rule.step(x, self.data.y_train[idx], rng).items():
                 losses.setdefault(k, []).append(v)
         train_seconds = time.perf_counter() - start
-        due = epoch % self.config.eval_every == 0 or epoch == self.config.epochs
         train_acc = test_acc = None
-        if due:
+        if epoch == self.config.epochs:  # the last epoch: every method, kept for summary()
+            by_method = self.evaluate_all()
+            self._final_eval = (epoch, by_method)
+            train_acc = by_method[self.method]["train_accuracy"]
+            test_acc = by_method[self.method]["test_accuracy"]
+        elif epoch % self.config.eval_interval == 0:
             train_acc, test_acc = self.accuracy(self.method)
         metrics = EpochMetrics(
             epoch=epoch,
@@ -232,9 +239,9 @@ class Run:
         """(train, test) accuracy with ``method`` (fits the readout first when needed)."""
         if method == "readout":
             self.rule.fit_readout(self.data.x_train, self.data.y_train)
-        d = self.data
-        train = float(np.mean(self.rule.predict(d.x_train, method) == d.y_train))
-        test = float(np.mean(self.rule.predict(d.x_test, method) == d.y_test))
+        d, dtype = self.data, self.config.dtype
+        train = float(np.mean(self.rule.predict(d.x_train.astype(dtype), method) == d.y_train))
+        test = float(np.mean(self.rule.predict(d.x_test.astype(dtype), method) == d.y_test))
         return train, test
 
     def _should_stop(self, metrics: EpochMetrics) -> bool:
@@ -301,6 +308,8 @@ class Run:
 
     def summary(self, by_method: dict[str, dict[str, float]] | None = None) -> dict[str, Any]:
         """The JSON summary of ``phyll train``."""
+        if by_method is None and self._final_eval and self._final_eval[0] == self.epoch:
+            by_method = self._final_eval[1]  # measured at the end of the last epoch
         by_method = by_method or self.evaluate_all()
         done = [m for m in self.history if m.train_seconds > 0]
         return {

@@ -9,6 +9,7 @@ import pytest
 
 from phyll_core.engine import Run, TrainConfig, train
 from phyll_core.engine.checkpoint import checkpoint_dir, load_checkpoint, save_checkpoint
+from phyll_core.engine.network import embed
 from phyll_core.errors import CheckpointError, PhyllError
 
 SMALL = dict(dataset="iris", width=16, epochs=6, inner_steps=5)
@@ -48,22 +49,26 @@ def test_hardest_negatives_take_the_best_scoring_wrong_label():
     run = Run(TrainConfig(system="identity", **SMALL))
     rule = run.rule
     x, y = run.data.x_train, run.data.y_train
-    scores = rule.scores(x)
+    scores = rule.scores(x, calibrate=True)
     system = run.systems[0]
     system.queries.reset()
     seen = {}
     train_blocks = rule._train_blocks
 
-    def spy(h_pos, h_neg):
+    def spy(h_pos, h_neg, z0=None):
         seen["neg"] = np.argmax(h_neg[:, : run.data.n_classes], axis=1)
-        return train_blocks(h_pos, h_neg)
+        seen["z0"] = z0
+        return train_blocks(h_pos, h_neg, z0)
 
     rule._train_blocks = spy
     rule.step(x, y, np.random.default_rng(0))
     scores[np.arange(y.size), y] = -np.inf
     np.testing.assert_array_equal(seen["neg"], np.argmax(scores, axis=1))
+    # block 0's rows come from the scoring pass: no second physical pass of them
     c, k = run.data.n_classes, run.config.blocks
-    assert system.queries.samples == k * (c * y.size + 2 * y.size)
+    assert system.queries.samples == k * c * y.size + (k - 1) * 2 * y.size
+    block0 = rule.blocks[0]
+    np.testing.assert_allclose(seen["z0"][0], block0.z(embed(x, y, c, rule.problem.label_constant)))
 
 
 def test_interrupt_drops_the_epoch_and_resume_equals_uninterrupted(tmp_path):

@@ -33,7 +33,7 @@ import numpy as np
 from scipy.special import log_softmax, softmax
 
 from phyll_core.domain import Binary, Interval
-from phyll_core.engine.network import PhysicalLayer
+from phyll_core.engine.network import SPAN, PhysicalLayer
 from phyll_core.engine.optim import Adam
 from phyll_core.engine.rule import LearningRule, Problem
 from phyll_core.errors import PhyllError
@@ -80,7 +80,12 @@ class _TwinRule(LearningRule):
         self.layers, self.params = [], {}
         for k in range(problem.blocks):
             layer = PhysicalLayer.build(
-                problem.system(k), width, problem.rng(1, k), problem.project
+                problem.system(k),
+                width,
+                problem.rng(1, k),
+                problem.project,
+                encoder=problem.encoder,
+                standardise=problem.standardise,
             )
             self.layers.append(layer)
             z_width = layer.out_width + (width if problem.skip else 0)
@@ -144,8 +149,24 @@ class _TwinRule(LearningRule):
         return self.twins[id(self.layers[k].system)]
 
     # -- numpy forward through the real systems ----------------------------------------------
+    def _calibrate(self, x: np.ndarray) -> None:
+        """Fix each physical layer's encoder and output statistics from the first batch (see
+        :mod:`phyll_core.engine.network`): through the real system for ``pat``, through the
+        twin for ``in-silico`` (which never queries the real system while training)."""
+        assert self.problem is not None
+        h = x
+        for k, layer in enumerate(self.layers):
+            if self.uses_real_forward:
+                p = layer.forward(h, calibrate=True)
+            else:
+                layer.calibrate_with(h, self.twin_of(k).predict)
+                p = layer.standardised(self.twin_of(k).predict(layer.encode(h)))
+            z = np.hstack([p, h]) if self.problem.skip else p
+            w = self.params[f"W{k}"]
+            h = z @ w[:, :-1].T + w[:, -1]
+
     def _forward_real(self, x: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
-        """Logits and the real physical outputs of every block."""
+        """Logits and the real physical outputs of every block (standardised)."""
         assert self.problem is not None
         h, phys = x, []
         for k, layer in enumerate(self.layers):
@@ -170,8 +191,10 @@ class _TwinRule(LearningRule):
             missing = layer.system.input_dim - v.shape[1]
             if missing > 0:
                 v = tf.pad(v, [[0, 0], [0, missing]])
-            e = _tf_encode(tf, v, layer.system.domain)
+            e = _tf_encode(tf, v, layer)
             p = tf.cast(self.twin_of(k).model(tf.cast(e, tf.float32), training=False), tf.float64)
+            if layer.standardise:
+                p = (p - layer.stats["out_mean"]) / layer.stats["out_std"]
             if phys is not None:  # value of the real system, Jacobian of the twin
                 p = p + tf.stop_gradient(phys[k] - p)
             z = tf.concat([p, h], axis=1) if self.problem.skip else p
@@ -214,6 +237,8 @@ class _TwinRule(LearningRule):
     def step(self, x: np.ndarray, y: np.ndarray, rng: np.random.Generator) -> dict[str, float]:
         assert self.problem is not None
         self._ensure_twins()
+        if not all(layer.calibrated for layer in self.layers):
+            self._calibrate(x)
         loss = float("nan")
         for _ in range(self.problem.inner_steps):
             phys = self._forward_real(x)[1] if self.uses_real_forward else None
@@ -241,6 +266,8 @@ class _TwinRule(LearningRule):
 
     def state_dict(self) -> dict[str, np.ndarray]:
         out = dict(self.params)
+        for k, layer in enumerate(self.layers):
+            out.update(layer.state(f"block{k}/"))
         out.update({f"opt/{k}": v for k, v in self.opt.state.items()})
         for j, system in enumerate(self._systems()):
             twin = self.twins.get(id(system))
@@ -263,6 +290,8 @@ class _TwinRule(LearningRule):
                 )
             self.params[k] = value
         self.opt.state = {k[4:]: np.array(v) for k, v in state.items() if k.startswith("opt/")}
+        for k, layer in enumerate(self.layers):
+            layer.load(state, f"block{k}/")
         for j, system in enumerate(self._systems()):
             if f"twin{j}/mean" in state:
                 self.twins[id(system)] = self._twin_from_state(state, j, system)
@@ -305,16 +334,23 @@ class _TwinRule(LearningRule):
         return {"twins": twins}
 
 
-def _tf_encode(tf: Any, v: Any, domain: Any) -> Any:
-    """:func:`phyll_core.engine.network.encode` in TensorFlow, differentiable."""
+def _tf_encode(tf: Any, v: Any, layer: PhysicalLayer) -> Any:
+    """The encoder of ``layer`` (:mod:`phyll_core.engine.network`) in TensorFlow,
+    differentiable (binary domains: straight-through, identity gradient on [-1, 1])."""
+    domain = layer.system.domain
+    if layer.encoder == "offset":  # centred and scaled: the mean maps to 0
+        v = (v - layer.stats["enc_mean"]) / (2.0 * SPAN * layer.stats["enc_std"])
     if isinstance(domain, Binary):
         hard = tf.cast(v > 0, v.dtype)
-        soft = tf.clip_by_value(v, -1.0, 1.0)  # straight-through: identity gradient on [-1, 1]
+        soft = tf.clip_by_value(v, -1.0, 1.0)
         return hard + soft - tf.stop_gradient(soft)
     if isinstance(domain, Interval):
-        u = tf.abs(v)
-        peak = tf.reduce_max(u, axis=1, keepdims=True)
-        x = tf.clip_by_value(u / tf.maximum(peak, _TINY), 0.0, 1.0)
+        if layer.encoder == "offset":
+            x = tf.clip_by_value(0.5 + v, 0.0, 1.0)
+        else:
+            u = tf.abs(v)
+            peak = tf.reduce_max(u, axis=1, keepdims=True)
+            x = tf.clip_by_value(u / tf.maximum(peak, _TINY), 0.0, 1.0)
         return domain.low + (domain.high - domain.low) * x
     raise PhyllError(f"no encoder for domain {domain!r}")
 
