@@ -4,6 +4,7 @@ TensorFlow run in phyll-tf-twin's tests; blocks of plugins not installed here ar
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -28,6 +29,8 @@ def page_folder(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPat
 def test_documented_commands_run(block: docs_runner.Block, page_folder: Path) -> None:
     if "skip" in block.marks:
         pytest.skip(f"marked in the docs: {block.marks['skip']}")
+    if os.environ.get("PHYLL_DOCS_ONLY_NEEDS") and "needs" not in block.marks:
+        pytest.skip("runs in the core envs (PHYLL_DOCS_ONLY_NEEDS is set)")
     missing = docs_runner.missing_distributions(block.marks)
     if missing:
         pytest.skip(f"needs {', '.join(missing)} (the docs tox env installs it)")
