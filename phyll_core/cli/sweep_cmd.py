@@ -81,7 +81,7 @@ def sweep(
 
 
 def _print_dry_run(specs: list[Any], json: bool) -> None:
-    from phyll_core.sweep.grid import describe, varying_columns
+    from phyll_core.sweep.columns import describe, varying_columns
 
     names = varying_columns(specs)
     if json:

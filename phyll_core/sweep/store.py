@@ -16,7 +16,7 @@ from typing import Any
 
 from phyll_core.errors import PhyllError
 from phyll_core.io import atomic_open, atomic_write_text
-from phyll_core.sweep.grid import flatten
+from phyll_core.sweep.columns import flatten
 
 #: leading columns of the table (configuration columns follow, then the per-method accuracies)
 STATUS_COLUMNS = ("key", "status", "error")

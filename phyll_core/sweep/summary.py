@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from phyll_core.errors import PhyllError
-from phyll_core.sweep.grid import flatten
+from phyll_core.sweep.columns import flatten
 
 SEED = "seed"
 
