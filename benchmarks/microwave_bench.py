@@ -13,6 +13,7 @@ Writes the ``microwave`` section of docs/results.md.
 
     python benchmarks/microwave_bench.py                  # everything (about an hour)
     python benchmarks/microwave_bench.py --skip-accuracy  # speed and nonlinearity only
+    python benchmarks/microwave_bench.py --references-only  # Woodbury references, interleaved
 """
 
 from __future__ import annotations
@@ -134,6 +135,92 @@ def accuracy_table(results: dict[str, dict[str, Any]]) -> str:
     )
 
 
+def reference_speed(samples: int, repeats: int) -> list[dict[str, Any]]:
+    """The Woodbury solver with its default references against two uniform references only
+    (the solver before the multi-reference version), interleaved in one run, like for like:
+    each repeat builds both solvers afresh on the default system's model and times the build,
+    the *first* call on ``samples`` random configurations of the probe and a warm call, in CPU
+    time of this process (robust to other jobs; BLAS runs on one thread); best of
+    ``repeats``. Also ``phyll probe microwave`` (wall clock, best of ``repeats``)."""
+    import time
+
+    import numpy as np
+    from phyll_microwave import WoodburySolver
+    from phyll_microwave.solvers import REFERENCES
+
+    from phyll_core.factory import build_system
+    from phyll_core.probe import probe
+
+    system = build_system("microwave", [])
+    x = system.domain.sample(np.random.default_rng(0), (samples, system.input_dim))
+    on = system.configuration(x)
+    model = system._model  # the default system's dipole model (geometry, W)
+    variants = {
+        f"{REFERENCES} random references + 2 uniform (default)": REFERENCES,
+        "2 uniform references (previous solver)": 0,
+    }
+    best: dict[str, dict[str, float]] = {}
+    for _ in range(repeats):
+        for label, refs in variants.items():
+            start = time.process_time()
+            solver = WoodburySolver(model, references=refs)
+            built = time.process_time() - start
+            start = time.process_time()
+            solver(on)
+            first = time.process_time() - start
+            start = time.process_time()
+            solver(on)
+            warm = time.process_time() - start
+            b = best.setdefault(label, {"build": 1e9, "first": 1e9, "warm": 1e9})
+            b["build"], b["first"] = min(b["build"], built), min(b["first"], first)
+            b["warm"] = min(b["warm"], warm)
+            differs = on != solver._refs[solver.nearest_reference(on)]
+            b["k"] = float(differs.sum(axis=1).mean())
+    probes = [probe(system, samples=samples, seed=0).samples_per_second for _ in range(repeats)]
+    rows = [
+        {
+            "variant": label,
+            "build_ms": 1e3 * b["build"],
+            "first": samples / b["first"],
+            "warm": samples / b["warm"],
+            "mean_k": b["k"],
+        }
+        for label, b in best.items()
+    ]
+    rows[0]["probe"] = max(probes)
+    rows[0]["probe_runs"] = probes
+    for row in rows:
+        print(row, flush=True)
+    return rows
+
+
+def reference_table(rows: list[dict[str, Any]], samples: int, repeats: int) -> str:
+    new, old = rows
+    lines = [
+        f"Woodbury solver on {samples} random configurations of the probe (default system: 40"
+        " meta-atoms, 20 frequency points), best of"
+        f" {repeats} interleaved repeats, 1 BLAS thread, CPU time of the process (the machine"
+        " is shared). *First*: the first call of a freshly built solver.",
+        "",
+        "| solver | mean update rank k | build ms | first call samples/s | warm samples/s |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for r in rows:
+        lines.append(
+            f"| {r['variant']} | {r['mean_k']:.1f} | {r['build_ms']:.0f} | {r['first']:,.0f} |"
+            f" {r['warm']:,.0f} |"
+        )
+    lines += [
+        "",
+        f"Ratio default / previous: first call {new['first'] / old['first']:.2f}x, warm"
+        f" {new['warm'] / old['warm']:.2f}x. `phyll probe microwave` (wall clock, one"
+        f" thread): best {new['probe']:,.0f} samples/s (runs: "
+        + ", ".join(f"{v:,.0f}" for v in new["probe_runs"])
+        + ").",
+    ]
+    return "\n".join(lines)
+
+
 def code_version() -> str:
     """``git describe``-like commit of the repository (``+dirty`` when phyll_core or the
     plugin has uncommitted changes), or ``unknown``."""
@@ -161,11 +248,22 @@ def main() -> None:
     parser.add_argument("--vowel-seeds", type=int, default=10)
     parser.add_argument("--circle-seeds", type=int, default=5)
     parser.add_argument("--skip-accuracy", action="store_true")
+    parser.add_argument(
+        "--references-only",
+        action="store_true",
+        help="only compare the Woodbury references (section microwave-references)",
+    )
     args = parser.parse_args()
 
     import numpy  # noqa: F401  (load OpenBLAS first: threadpoolctl limits loaded libraries)
     from threadpoolctl import threadpool_limits
 
+    if args.references_only:
+        with threadpool_limits(limits=1, user_api="blas"):
+            rows = reference_speed(args.samples, args.repeats)
+        body = reference_table(rows, args.samples, args.repeats)
+        write_section("microwave-references", "Microwave fast path: Woodbury references", body)
+        return
     version = code_version()
 
     with threadpool_limits(limits=args.blas_threads, user_api="blas"):
