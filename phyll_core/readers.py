@@ -49,7 +49,14 @@ def read_text(file: Path) -> str:
     """The text of ``file``: UTF-8, or UTF-16/32 with a byte-order mark."""
     raw = file.read_bytes()
     encoding = next((enc for bom, enc in _BOMS if raw.startswith(bom)), "utf-8")
-    if encoding == "utf-8" and b"\x00" in raw[:65536]:
+    head = raw[:65536]
+    if encoding == "utf-8" and b"\x00" in head:
+        if head[1::2].count(0) > 0.9 * len(head[1::2]) or head[0::2].count(0) > 0.9 * len(
+            head[0::2]
+        ):
+            raise DatasetError(
+                f"{file}: looks like UTF-16 text without a byte-order mark; save it as UTF-8"
+            )
         raise DatasetError(f"{file}: binary data, not a CSV text file")
     try:
         return raw.decode(encoding)
