@@ -106,11 +106,12 @@ def run_specs(
         _fail_unrunnable(pending, broken, record)
         for spec in runnable:
             record(execute_run(spec.to_json(), splits[spec.data_key]))
-    elif pending:
-        _run_on_dask(runnable, splits, workers, scheduler, outcome, start, on_start, record)
+    else:
+        if runnable:
+            _run_on_dask(runnable, splits, workers, scheduler, outcome, start, on_start, record)
+        elif on_start:
+            on_start(len(pending), len(finished), None)
         _fail_unrunnable(pending, broken, record)
-    elif on_start:
-        on_start(0, len(finished), None)
     outcome.records = [results[s.key] for s in specs]
     outcome.wall_seconds = time.perf_counter() - start
     return outcome
