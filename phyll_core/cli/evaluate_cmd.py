@@ -86,7 +86,7 @@ def evaluate(
         x = y = None
         name = run.config.dataset
     else:
-        run = load_checkpoint(checkpoint, warn=note, data=None)
+        run, _ = _saved_network(checkpoint)
         options = {"label_column": label_column} if dataset.startswith("csv:") else {}
         data = load(dataset, **options)
         expected = run.problem.n_features
@@ -128,10 +128,20 @@ def evaluate(
 
 
 def _fit_readout(run: Any) -> None:
-    """Refit the readout on the training data when they are at hand; otherwise the stored one
+    """Refit the readout on the training data when they were loaded; otherwise the stored one
     is used (refused when it was never fitted)."""
     if run.data.y_train.size:
         run.rule.fit_readout(run.data.x_train, run.data.y_train)
+
+
+def _saved_network(checkpoint: Path) -> tuple[Any, dict[str, Any]]:
+    """The run of ``checkpoint`` for prediction: a finished run's stored readout is the final
+    one, so its training data are not loaded (nor sent through the system again); an
+    interrupted run's readout is refitted when its data are found."""
+    from phyll_core.engine.checkpoint import open_checkpoint, read_meta
+
+    final = bool(read_meta(checkpoint).get("final"))
+    return open_checkpoint(checkpoint, warn=note, data=False if final else None)
 
 
 # -- predict ---------------------------------------------------------------------------------
@@ -216,7 +226,6 @@ def predict(
     method: str | None = typer.Option(None, "--predict", help="goodness or readout."),
 ) -> None:
     """Predict class labels for the rows of a CSV or NPZ file (needs only the checkpoint)."""
-    from phyll_core.engine.checkpoint import open_checkpoint
     from phyll_core.engine.trainer import blas_limit
     from phyll_core.io import atomic_open
 
@@ -225,7 +234,7 @@ def predict(
             raise PhyllError(f"--output {output}: is a folder; give a file name")
         if not output.parent.is_dir():
             raise PhyllError(f"--output {output}: the folder {output.parent} does not exist")
-    run, meta = open_checkpoint(checkpoint, warn=note, data=None)
+    run, meta = _saved_network(checkpoint)
     label_columns = (*LABELS, run.config.dataset_options.get("label_column", "label"))
     names = tuple(meta.get("feature_names") or ())
     x = run.data.standardise(read_rows(input, names, run.problem.n_features, label_columns))

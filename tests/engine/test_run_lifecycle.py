@@ -221,6 +221,10 @@ def csv_run(cli, tmp_path):
 
 def test_predict_needs_only_the_checkpoint_and_matches_columns_by_name(cli, csv_run, tmp_path):
     out, data, x = csv_run
+    rows = tmp_path / "rows.csv"
+    rows.write_text("f1,f2,f3\n" + "\n".join(f"{a},{b},{c}" for a, b, c in x[:20]) + "\n")
+    by_readout = cli("predict", str(out), "--input", str(rows), "--predict", "readout")
+    assert by_readout.code == 0, by_readout.err
     moved = tmp_path / "elsewhere" / "run"
     shutil.move(str(out), moved)
     shutil.rmtree(data.parent)  # the training data are gone
@@ -232,6 +236,10 @@ def test_predict_needs_only_the_checkpoint_and_matches_columns_by_name(cli, csv_
     second = cli("predict", "run", "--input", str(shuffled))
     assert first.code == 0 and second.code == 0, first.err + second.err
     assert first.out == second.out and len(first.out.splitlines()) == 21
+    # the stored readout of the finished run, without its training data
+    assert cli("predict", "run", "--input", str(ordered), "--predict", "readout").out == (
+        by_readout.out
+    )
 
     missing = tmp_path / "missing.csv"
     missing.write_text("f1,f3,extra\n1,2,3\n")
