@@ -58,12 +58,32 @@ def config_from_options(values: dict[str, Any]) -> TrainConfig:
     return TrainConfig(**direct)
 
 
-def refuse_changed_options(ctx: Any, values: dict[str, Any], saved: TrainConfig) -> None:
+def refuse_changed_options(
+    ctx: Any, values: dict[str, Any], saved: TrainConfig
+) -> dict[str, str]:
     """On ``--resume``, refuse every option given on the command line that would change the
-    saved run (one line naming them); only epochs, patience and the eval cadence may change."""
+    saved run (one line naming them); only epochs, patience, the eval cadence and the
+    runtime-only device parameters (``--param timeout=...``, ``retries``, ``log``, ...) may
+    change. Returns those new device parameters."""
+    from phyll_core.params import split_assignments
+
     given = [name for name in values if name not in RUNTIME | RESUMABLE and _given(ctx, name)]
+    overrides: dict[str, str] = {}
+    if "param" in given:
+        from phyll_core.hardware.options import RUNTIME_ONLY_PARAMS
+
+        given.remove("param")
+        new = split_assignments(values["param"])
+        overrides = {k: v for k, v in new.items() if str(saved.params.get(k)) != v}
+        fixed = sorted(k for k in overrides if k not in RUNTIME_ONLY_PARAMS)
+        if fixed:
+            raise PhyllError(
+                f"--resume continues the saved run; --param {', '.join(fixed)} cannot change"
+                f" (only the device options {', '.join(sorted(RUNTIME_ONLY_PARAMS))} can):"
+                " start a new run instead"
+            )
     if not given:
-        return
+        return overrides
     wanted = config_from_options({**_saved_values(saved), **{k: values[k] for k in given}})
     changed = [
         n for n in given
@@ -75,6 +95,7 @@ def refuse_changed_options(ctx: Any, values: dict[str, Any], saved: TrainConfig)
             f"--resume continues the saved run; {flags} cannot change (only --epochs,"
             " --patience and --eval-every can): start a new run instead"
         )
+    return overrides
 
 
 def _given(ctx: Any, name: str) -> bool:
@@ -171,10 +192,10 @@ def train(
     if no_save and out is not None:
         raise PhyllError("--no-save and --out contradict each other; give one")
     if resume is not None:
-        from phyll_core.engine.checkpoint import open_checkpoint
+        from phyll_core.engine.checkpoint import open_checkpoint, saved_config
 
-        run, _ = open_checkpoint(resume, warn=note)
-        refuse_changed_options(ctx, values, run.config)
+        overrides = refuse_changed_options(ctx, values, saved_config(resume))
+        run, _ = open_checkpoint(resume, warn=note, params=overrides)
         for name in RESUMABLE - {"epochs"}:
             if _given(ctx, name):
                 setattr(run.config, name, values[name])

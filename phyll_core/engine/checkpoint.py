@@ -248,18 +248,36 @@ def load_checkpoint(folder: str | Path, warn: Any = None, *, data: bool | None =
     return open_checkpoint(folder, warn, data=data)[0]
 
 
+def saved_config(folder: str | Path) -> TrainConfig:
+    """The training configuration recorded in the checkpoint of ``folder``."""
+    where = checkpoint_dir(folder)
+    return _config(_read_meta(where), where)
+
+
+def _config(meta: dict[str, Any], where: Path) -> TrainConfig:
+    try:
+        return TrainConfig.from_json(meta["config"])
+    except (TypeError, PhyllError) as exc:
+        raise CheckpointError(f"{where / META}: invalid configuration ({exc})") from None
+
+
 def open_checkpoint(
-    folder: str | Path, warn: Any = None, *, data: bool | None = True
+    folder: str | Path,
+    warn: Any = None,
+    *,
+    data: bool | None = True,
+    params: dict[str, Any] | None = None,
 ) -> tuple[Run, dict[str, Any]]:
-    """:func:`load_checkpoint`, also returning the content of ``checkpoint.json``."""
+    """:func:`load_checkpoint`, also returning the content of ``checkpoint.json``; ``params``
+    replace system parameters of the saved configuration (a resumed run's new device timeout,
+    say: the caller decides which may change)."""
     where = checkpoint_dir(folder)
     meta = _read_meta(where)
     weights = read_weights(where, meta)
     check_versions(meta, warn)
-    try:
-        config = TrainConfig.from_json(meta["config"])
-    except (TypeError, PhyllError) as exc:
-        raise CheckpointError(f"{where / META}: invalid configuration ({exc})") from None
+    config = _config(meta, where)
+    if params:
+        config.params = {**config.params, **params}
     _check_size(config, meta, where / META)
     found: Split | None = None
     if data is True or "label_constant" not in meta:

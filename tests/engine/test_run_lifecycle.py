@@ -299,3 +299,46 @@ def test_format_1_checkpoints_are_still_read_and_upgraded(tmp_path):
     save_checkpoint(back, old)
     assert (old / LATEST).is_symlink() and (old / "checkpoint.json").is_symlink()
     assert load_checkpoint(old).epoch == 3
+
+
+def test_resume_refuses_a_changed_system_parameter(cli, tmp_path):
+    out = tmp_path / "run"
+    assert cli("train", *SMALL, "--epochs", "2", "--out", str(out)).code == 0
+    res = cli("train", "--resume", str(out), "--param", "dim=5")
+    assert res.code == 1 and "--param dim cannot change" in res.err and "timeout" in res.err
+
+
+def test_instrument_outage_saves_the_last_good_epoch_and_resumes(tmp_path):
+    emulator = pytest.importorskip("phyll_scpi_example.emulator")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PHYLL_")}
+    env["PHYLL_LOAD_PLUGINS"] = "phyll-scpi-example"
+    out = tmp_path / "run"
+    emu = emulator.ScpiEmulator(port=0, die_after=1500).start()  # dies during epoch 2
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-m", "phyll_core", "train", "--system", "scpi-demo",
+             "--param", f"resource={emu.resource}", "--param", "timeout=0.5",
+             "--param", "retries=1", "--param", "backoff=0.01", "--dataset", "iris",
+             "--epochs", "3", "--width", "8", "--blocks", "1", "--inner-steps", "2",
+             "--checkpoint-every", "off", "-q", "--out", str(out)],
+            capture_output=True, text=True, env=env, timeout=300, check=False,
+        )
+        port = emu.port
+    finally:
+        emu.stop()
+    assert proc.returncode == 1, proc.stderr
+    assert "saved the last completed epoch (1)" in proc.stderr, proc.stderr
+    assert f"continue with: phyll train --resume {out}" in proc.stderr
+    assert proc.stderr.strip().splitlines()[-1].startswith("error: device 'scpi-demo'")
+    emu = emulator.ScpiEmulator(port=port).start()  # the instrument is back
+    try:
+        resumed = subprocess.run(
+            [sys.executable, "-m", "phyll_core", "train", "--resume", str(out),
+             "--param", "timeout=2", "-q", "--json"],
+            capture_output=True, text=True, env=env, timeout=300, check=False,
+        )
+    finally:
+        emu.stop()
+    assert resumed.returncode == 0, resumed.stderr
+    assert json.loads(resumed.stdout)["epochs"] == 3
+    assert load_checkpoint(out).config.params["timeout"] == "2"
