@@ -59,7 +59,7 @@ class MicrowaveCavity(PhysicalSystem):
         help="number of input values (0: atoms / bits); sets atoms = inputs x bits"
         " (binary: inputs)",
         low=0,
-        high=MAX_ATOMS,
+        high=MAX_ATOMS // 2,  # every value builds at the default 2 bits
     )
     bits: int = param(
         2, help="bits per input value (levels encoding: 2^bits levels)", low=1, high=MAX_BITS
