@@ -37,7 +37,7 @@ from phyll_core.datasets import Split
 from phyll_core.engine.config import TrainConfig
 from phyll_core.engine.trainer import EpochMetrics, Run
 from phyll_core.errors import CheckpointError, DatasetError, PhyllError
-from phyll_core.io import atomic_symlink, fsync_dir
+from phyll_core.io import atomic_symlink, atomic_write_text, fsync_dir
 
 FORMAT = 2
 READS = (1, 2)
@@ -120,13 +120,27 @@ def save_checkpoint(run: Run, folder: str | Path, *, final: bool = False) -> Pat
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     fsync_dir(out)
-    atomic_symlink(name, out / LATEST)  # the one step that switches to the new checkpoint
+    _point_latest(out, name)  # the one step that switches to the new checkpoint
+    _remove_stale(out, keep=name)
+    return out
+
+
+def _point_latest(out: Path, name: str) -> None:
+    """Make ``latest`` name the checkpoint folder ``name`` in one rename: a symbolic link, or
+    on a file system without links (FAT, some network shares) a small file holding the name;
+    then the convenience links ``checkpoint.json`` and ``weights.npz`` through it."""
+    try:
+        atomic_symlink(name, out / LATEST)
+    except OSError:
+        if (out / LATEST).is_symlink():
+            raise
+        atomic_write_text(out / LATEST, name + "\n")
+        fsync_dir(out)
+        return
     for file in (META, WEIGHTS):
         link = out / file
         if not (link.is_symlink() and os.readlink(link) == f"{LATEST}/{file}"):
             atomic_symlink(f"{LATEST}/{file}", link)
-    _remove_stale(out, keep=name)
-    return out
 
 
 def _remove_stale(out: Path, keep: str) -> None:
@@ -147,7 +161,7 @@ def _plain(value: Any) -> Any:
 def has_checkpoint(folder: str | Path) -> bool:
     """True when ``folder`` holds a checkpoint (of either layout), valid or not."""
     out = Path(folder)
-    return (out / LATEST).is_symlink() or (out / META).is_file()
+    return (out / LATEST).is_symlink() or (out / LATEST).is_file() or (out / META).is_file()
 
 
 def checkpoint_dir(folder: str | Path) -> Path:
@@ -157,8 +171,12 @@ def checkpoint_dir(folder: str | Path) -> Path:
     if not out.is_dir():
         raise CheckpointError(f"{folder}: no such checkpoint folder")
     link = out / LATEST
-    if link.is_symlink():
-        target = out / os.readlink(link)
+    if link.is_symlink() or link.is_file():
+        name = os.readlink(link) if link.is_symlink() else link.read_text(encoding="utf-8")
+        name = name.strip()
+        if not name.startswith(PREFIX) or "/" in name or "\\" in name:
+            raise CheckpointError(f"{link}: does not name a checkpoint of this folder ({name!r})")
+        target = out / name
         if not target.is_dir():
             raise CheckpointError(f"{link}: points to a missing checkpoint ({target.name})")
         return target

@@ -342,3 +342,25 @@ def test_instrument_outage_saves_the_last_good_epoch_and_resumes(tmp_path):
     assert resumed.returncode == 0, resumed.stderr
     assert json.loads(resumed.stdout)["epochs"] == 3
     assert load_checkpoint(out).config.params["timeout"] == "2"
+
+
+def test_without_symbolic_links_latest_is_a_file_swapped_atomically(tmp_path, monkeypatch):
+    from phyll_core.engine import checkpoint
+    from phyll_core.engine.config import TrainConfig
+
+    def no_links(target, link):
+        raise OSError(95, "Operation not supported")
+
+    monkeypatch.setattr(checkpoint, "atomic_symlink", no_links)
+    run = Run(TrainConfig(system="identity", dataset="iris", width=8, epochs=2, inner_steps=2))
+    run.train(1)
+    checkpoint.save_checkpoint(run, tmp_path / "run")
+    run.train(2)
+    checkpoint.save_checkpoint(run, tmp_path / "run")
+    latest = tmp_path / "run" / LATEST
+    assert latest.is_file() and not latest.is_symlink()
+    assert load_checkpoint(tmp_path / "run").epoch == 2
+    assert len([p for p in (tmp_path / "run").iterdir() if p.name.startswith("ckpt-")]) == 1
+    latest.write_text("../../elsewhere")
+    with pytest.raises(checkpoint.CheckpointError, match="does not name a checkpoint"):
+        load_checkpoint(tmp_path / "run")
