@@ -20,9 +20,12 @@ system and no gradient through the physics. Two estimators use only such evaluat
 
 ``search`` (binary or interval controls; greedy stochastic local search, a (1+1)-ES)
     propose ``theta'`` = ``theta`` with ``flips`` random components changed (binary: flipped;
-    interval: plus Gaussian noise of standard deviation ``c`` times the width, clipped), evaluate
-    ``L(theta')`` and keep it when it is below ``L(theta)``. ``L(theta)`` comes from the
-    block's ordinary passes at no physical cost, so an update costs ``2n`` extra rows.
+    interval: plus Gaussian noise of standard deviation ``c`` times the width, clipped), measure
+    the ``2n`` rows with ``theta'`` and keep it when its loss is below that of ``theta``, both
+    *refitted*: from the same weights, each gets the block's ``inner_steps`` Adam steps on its
+    own rows (weights adapted to ``theta`` would make almost every change look worse).
+    ``theta``'s rows come from the block's ordinary passes, so an update costs ``2n`` extra
+    rows (and two digital refits).
 
 Each block owns its controls (:class:`BlockControls`): with one system shared by every block,
 a block sets its own ``theta`` on the system before each of its passes. Every random choice
@@ -35,7 +38,7 @@ physical rows are counted in :attr:`BlockControls.queries`.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Protocol
+from typing import Any, Protocol
 
 import attrs
 import numpy as np
@@ -222,27 +225,53 @@ class ControlledBlock(Protocol):
     """What :func:`control_step` needs of a block (``LocalBlock`` provides it)."""
 
     controls: BlockControls | None
+    params: dict[str, np.ndarray]
+    opt: Any
 
     @property
     def system(self) -> PhysicalSystem: ...
 
     def z(self, h: np.ndarray) -> np.ndarray: ...
 
+    def train(self, z_pos: np.ndarray, z_neg: np.ndarray) -> float: ...
+
     def local_loss(self, z_pos: np.ndarray, z_neg: np.ndarray) -> float: ...
+
+
+def _snapshot(block: ControlledBlock) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    return (
+        {k: v.copy() for k, v in block.params.items()},
+        {k: np.array(v, copy=True) for k, v in block.opt.state.items()},
+    )
+
+
+def _restore(
+    block: ControlledBlock, snap: tuple[dict[str, np.ndarray], dict[str, np.ndarray]]
+) -> None:
+    params, state = snap
+    block.params = {k: v.copy() for k, v in params.items()}
+    block.opt.state = {k: np.array(v, copy=True) for k, v in state.items()}
 
 
 def control_step(
     block: ControlledBlock,
     h_pos: np.ndarray,
     h_neg: np.ndarray,
-    current: float,
+    z: tuple[np.ndarray, np.ndarray],
     rng: np.random.Generator,
 ) -> float | None:
-    """Update ``block``'s controls on this batch, if due: ``current`` is the local loss at the
-    present controls (from the block's ordinary passes ``z(h_pos)``, ``z(h_neg)`` and its
-    current weights). Each evaluation sends the ``2n`` rows through the system once, with the
-    candidate controls; the rows sent are added to ``block.controls.queries``. Returns the loss
-    estimate after the update, or ``None`` when nothing was done."""
+    """Update ``block``'s controls on this batch, if due. ``z`` holds the block's ordinary
+    ``z(h_pos)``, ``z(h_neg)`` rows at the present controls (measured already, no new pass).
+    Each evaluation sends the ``2n`` rows through the system once with the candidate controls;
+    the rows sent are added to ``block.controls.queries``. Returns the loss estimate after the
+    update, or ``None`` when nothing was done.
+
+    ``spsa`` evaluates the loss with the block's current weights. ``search`` compares refitted
+    losses: the weights adapted to the present controls make almost every change look worse,
+    so both the present and the proposed setting get the block's ``inner_steps`` Adam steps on
+    their own rows from the same starting weights, and the proposal wins if its refitted loss
+    is lower (the block then keeps the proposal's refitted weights; otherwise its weights are
+    left exactly as they were). The refits are digital work only (counted in the FLOPs)."""
     ctl = block.controls
     if ctl is None or not ctl.due():
         return None
@@ -250,15 +279,31 @@ def control_step(
     system = block.system
     n = h_pos.shape[0]
     both = np.vstack([h_pos, h_neg])
+    refit = ctl.settings.estimator == "search"
+    snap = _snapshot(block) if refit else None
 
-    def evaluate(theta: np.ndarray) -> float:
+    def measure(theta: np.ndarray) -> np.ndarray:
         kept, ctl.theta = ctl.theta, theta
         before = system.queries.samples
         try:
-            z = block.z(both)  # z() sets the block's (candidate) controls first
+            return block.z(both)  # z() sets the block's (candidate) controls first
         finally:
             ctl.theta = kept
             ctl.queries += system.queries.samples - before
-        return block.local_loss(z[:n], z[n:])
 
-    return ctl.update(evaluate, current, own)
+    def evaluate(theta: np.ndarray) -> float:
+        rows = measure(theta)
+        if snap is not None:
+            _restore(block, snap)
+            block.train(rows[:n], rows[n:])
+        return block.local_loss(rows[:n], rows[n:])
+
+    if snap is None:
+        return ctl.update(evaluate, block.local_loss(*z), own)
+    block.train(*z)
+    current = block.local_loss(*z)
+    accepted = ctl.accepted
+    loss = ctl.update(evaluate, current, own)
+    if ctl.accepted == accepted:
+        _restore(block, snap)
+    return loss

@@ -85,7 +85,7 @@ class _LocalRule(LearningRule):
                 z_pos, z_neg = block.z(h_pos, calibrate=True), block.z(h_neg)
             metrics[f"loss_block{block.index}"] = block.train(z_pos, z_neg)
             if block.controls is not None and rng is not None:
-                control_step(block, h_pos, h_neg, block.local_loss(z_pos, z_neg), rng)
+                control_step(block, h_pos, h_neg, (z_pos, z_neg), rng)
             h_pos, h_neg = block.project(z_pos), block.project(z_neg)
         return metrics
 

@@ -1,0 +1,295 @@
+"""In-situ training of physical controls: trained against frozen controls, over seeds.
+
+Figures (docs/results.md section ``in-situ``):
+
+1. accuracy of PhyLL on a dataset through microwave (control meta-atoms, ``physics=search``)
+   and optical (SLM phase mask, ``physics=spsa``), trained vs frozen controls, with the
+   physical queries of each (the extra rows of the control updates counted separately);
+2. digital work: the trained-controls run at smaller block widths against the frozen run at
+   the full width (digital FLOPs at equal accuracy);
+3. drift (microwave): after ``--drift-at`` epochs the cavity is perturbed; test accuracy per
+   epoch afterwards, trained vs frozen controls, and the epochs each needs to come back within 2
+   points of its pre-drift accuracy.
+
+Every run is ``phyll train`` with the options printed in the section (``--eval-every`` large:
+only the test accuracy after the last epoch is measured, with the rule's default prediction).
+
+    python benchmarks/in_situ.py --dataset mnist1d --seeds 5 --epochs 10
+    python benchmarks/in_situ.py --quick      # 1 seed, 2 epochs, digits: a smoke test
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+SYSTEMS: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
+    # system: (system params, rule params of the trained variant)
+    "microwave": ({"control_atoms": 20}, {"physics": "search", "physics_flips": 2}),
+    "optical": ({"phase_mask": True}, {"physics": "spsa", "physics_lr": 0.005,
+                                       "physics_perturbation": 0.1}),
+}
+
+
+def run_one(
+    system: str,
+    params: dict[str, Any],
+    rule_params: dict[str, Any],
+    seed: int,
+    epochs: int,
+    dataset: str,
+    width: int = 64,
+    drift: float = 0.0,
+    drift_at: int = 0,
+    batch_size: int = 0,
+) -> dict[str, Any]:
+    """Train one run; return test accuracy (after every epoch from ``drift_at`` on when
+    ``drift`` > 0), physical and control queries, digital FLOPs and seconds."""
+    from phyll_core.engine import Run, TrainConfig
+    from phyll_core.engine.trainer import blas_limit
+
+    config = TrainConfig(
+        system=[system], dataset=dataset, params=params, rule_params=rule_params, seed=seed,
+        epochs=10**6, eval_every=10**6, width=width, batch_size=batch_size,
+    )
+    run = Run(config)
+    start = time.perf_counter()
+
+    def test_accuracy() -> float:
+        d = run.data
+        x = d.x_test.astype(getattr(config, "dtype", "float64"))
+        return float(np.mean(run.rule.predict(x, run.method) == d.y_test))
+
+    curve: list[float] = []
+    with blas_limit():
+        for epoch in range(1, epochs + 1):
+            run.train_epoch()
+            if drift and epoch == drift_at:
+                curve.append(test_accuracy())  # before the drift
+                rng = np.random.default_rng([seed, 99])
+                for s in run.unique_systems():
+                    s.perturb(drift, rng)
+                curve.append(test_accuracy())  # right after it
+            elif drift and epoch > drift_at:
+                curve.append(test_accuracy())
+        # queries of training only (the evaluation passes are the same for every variant)
+        queries, control = run.physical_queries, run.control_queries
+        flops = run.rule.total_flops()
+        accuracy = test_accuracy() if not drift else curve[-1]
+    return {
+        "accuracy": accuracy, "queries": queries, "control_queries": control,
+        "flops": flops, "seconds": time.perf_counter() - start, "curve": curve,
+    }
+
+
+def _stats(values: list[float]) -> str:
+    mean = statistics.fmean(values)
+    std = statistics.pstdev(values) if len(values) > 1 else 0.0
+    return f"{100 * mean:.1f} ± {100 * std:.1f}"
+
+
+def accuracy_table(results: dict[str, Any]) -> str:
+    lines = [
+        "| system | controls | test accuracy (%) | gain (points) | physical queries"
+        " (training) | of which control updates | queries ratio |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for system, by in results.items():
+        frozen, trained = by["frozen"], by["trained"]
+        fq = statistics.fmean(r["queries"] for r in frozen)
+        for label, runs in (("frozen", frozen), ("trained", trained)):
+            acc = [r["accuracy"] for r in runs]
+            gain = 100 * (statistics.fmean(acc) - statistics.fmean(r["accuracy"] for r in frozen))
+            q = statistics.fmean(r["queries"] for r in runs)
+            cq = statistics.fmean(r["control_queries"] for r in runs)
+            lines.append(
+                f"| {system} | {label} | {_stats(acc)} | {gain:+.1f} | {q:,.0f} | {cq:,.0f} |"
+                f" {q / fq:.2f}x |"
+            )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--dataset", default="mnist1d")
+    parser.add_argument("--seeds", type=int, default=5)
+    parser.add_argument("--epochs", type=int, default=10)
+    parser.add_argument("--systems", default="microwave,optical")
+    parser.add_argument("--widths", default="", help="smaller widths, e.g. 16,32")
+    parser.add_argument("--drift", type=float, default=0.0, help="microwave drift strength")
+    parser.add_argument("--drift-at", type=int, default=0)
+    parser.add_argument("--parts", default="accuracy,widths,drift")
+    parser.add_argument("--json-out", default="", help="also write all runs to this JSON file")
+    parser.add_argument("--no-write", action="store_true", help="do not touch docs/results.md")
+    parser.add_argument("--quick", action="store_true", help="1 seed, 2 epochs, digits")
+    parser.add_argument(
+        "--from-json", default="", help="A.json,B.json: write the section from earlier runs"
+    )
+    args = parser.parse_args(argv)
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+    if args.quick:
+        args.dataset, args.seeds, args.epochs, args.no_write = "digits", 1, 2, True
+    parts = set(args.parts.split(","))
+    systems = [s for s in args.systems.split(",") if s]
+    seeds = range(args.seeds)
+    base_rule = {"negatives": "random"}
+    out: dict[str, Any] = {"accuracy": {}, "widths": {}, "drift": {}, "settings": {}}
+    for part in ("accuracy", "widths", "drift"):
+        out["settings"][part] = {
+            "dataset": args.dataset, "epochs": args.epochs, "seeds": args.seeds,
+            "drift": args.drift, "drift_at": args.drift_at,
+        }
+    if args.from_json:
+        return write_from(args.from_json.split(","), args)
+
+    def log(msg: str) -> None:
+        print(msg, file=sys.stderr, flush=True)
+
+    if "accuracy" in parts:
+        for system in systems:
+            params, trained = SYSTEMS[system]
+            by: dict[str, list[dict[str, Any]]] = {"frozen": [], "trained": []}
+            for seed in seeds:
+                for label, rp in (("frozen", {}), ("trained", trained)):
+                    r = run_one(system, params, {**base_rule, **rp}, seed, args.epochs,
+                                args.dataset)
+                    by[label].append(r)
+                    log(f"{system} {label} seed {seed}: {100 * r['accuracy']:.1f} %"
+                        f" ({r['seconds']:.0f} s)")
+            out["accuracy"][system] = by
+    if "widths" in parts and args.widths:
+        for system in systems:
+            params, trained = SYSTEMS[system]
+            out["widths"][system] = {}
+            for width in (int(w) for w in args.widths.split(",")):
+                for label, rp in (("frozen", {}), ("trained", trained)):
+                    runs = []
+                    for seed in seeds:
+                        r = run_one(system, params, {**base_rule, **rp}, seed, args.epochs,
+                                    args.dataset, width=width)
+                        runs.append(r)
+                        log(f"{system} {label} width {width} seed {seed}:"
+                            f" {100 * r['accuracy']:.1f} %")
+                    out["widths"][system][f"{label}@{width}"] = runs
+    if "drift" in parts and args.drift > 0:
+        params, trained = SYSTEMS["microwave"]
+        by = {"frozen": [], "trained": []}
+        for seed in seeds:
+            for label, rp in (("frozen", {}), ("trained", trained)):
+                r = run_one("microwave", params, {**base_rule, **rp}, seed, args.epochs,
+                            args.dataset, drift=args.drift, drift_at=args.drift_at)
+                by[label].append(r)
+                log(f"drift {label} seed {seed}: {[round(100 * a, 1) for a in r['curve']]}")
+        out["drift"]["microwave"] = by
+    if args.json_out:
+        Path(args.json_out).write_text(json.dumps(out, indent=1))
+    body = report(out, args)
+    print(body)
+    if not args.no_write:
+        from results import write_section
+
+        write_section("in-situ", "In-situ training of physical controls", body)
+    return 0
+
+
+def write_from(files: list[str], args: argparse.Namespace) -> int:
+    """Merge the parts of earlier ``--json-out`` files (each keeps its own settings) and write
+    the section."""
+    out: dict[str, Any] = {"accuracy": {}, "widths": {}, "drift": {}, "settings": {}}
+    for name in files:
+        data = json.loads(Path(name).read_text())
+        for part in ("accuracy", "widths", "drift"):
+            if data[part]:
+                out[part].update(data[part])
+                out["settings"][part] = data["settings"][part]
+    body = report(out, args)
+    print(body)
+    if not args.no_write:
+        from results import write_section
+
+        write_section("in-situ", "In-situ training of physical controls", body)
+    return 0
+
+
+def width_table(widths: dict[str, Any], accuracy: dict[str, Any]) -> str:
+    lines = [
+        "| system | controls @ width | test accuracy (%) | digital FLOPs (training) |"
+        " FLOPs vs frozen @ 64 |",
+        "|---|---|---|---|---|",
+    ]
+    for system, by in widths.items():
+        ref = accuracy.get(system, {}).get("frozen")
+        rows = dict(by)
+        if ref:
+            rows = {"frozen@64": ref, **({"trained@64": accuracy[system]["trained"]}), **rows}
+        ref_flops = statistics.fmean(r["flops"] for r in ref) if ref else None
+        for label, runs in rows.items():
+            flops = statistics.fmean(r["flops"] for r in runs)
+            ratio = f"{ref_flops / flops:.2f}x fewer" if ref_flops else ""
+            acc = _stats([r["accuracy"] for r in runs])
+            lines.append(f"| {system} | {label} | {acc} | {flops:.3g} | {ratio} |")
+    return "\n".join(lines)
+
+
+def drift_table(drift: dict[str, Any], drift_at: int) -> str:
+    lines = [
+        "| controls | before drift (%) | right after (%) | epochs after drift (mean %) |"
+        " epochs to within 2 points (per seed) |",
+        "|---|---|---|---|---|",
+    ]
+    for label, runs in drift.get("microwave", {}).items():
+        curves = np.array([r["curve"] for r in runs])  # (seeds, 2 + epochs after)
+        before, after, rest = curves[:, 0], curves[:, 1], curves[:, 2:]
+        back = []
+        for c in curves:
+            hits = [i for i, a in enumerate(c[1:]) if a >= c[0] - 0.02]
+            back.append(str(hits[0]) if hits else "not within the run")
+        lines.append(
+            f"| {label} | {_stats(list(before))} | {_stats(list(after))} |"
+            f" {', '.join(f'{100 * v:.1f}' for v in rest.mean(axis=0))} | {', '.join(back)} |"
+        )
+    return "\n".join(lines)
+
+
+def report(out: dict[str, Any], args: argparse.Namespace) -> str:
+    def setting(part: str) -> str:
+        s = out["settings"].get(part) or vars(args)
+        return f"`{s['dataset']}`, {s['epochs']} epochs, seeds 0-{s['seeds'] - 1}"
+
+    parts = [
+        "PhyLL (`--rule phyll --rule-param negatives=random`, other options at the `phyll"
+        " train` defaults); trained controls: " + "; ".join(
+            f"{s} `{' '.join(f'--param {k}={v}' for k, v in p.items())}"
+            f" {' '.join(f'--rule-param {k}={v}' for k, v in r.items())}`"
+            for s, (p, r) in SYSTEMS.items()
+        ) + "; frozen controls: the same system parameters with `physics=none` (the control"
+        " setting the system starts with). Physical queries count the rows of training only.",
+    ]
+    if out["accuracy"]:
+        parts.append(f"Trained against frozen controls ({setting('accuracy')}):")
+        parts.append(accuracy_table(out["accuracy"]))
+    if out["widths"]:
+        parts.append(f"Digital work at smaller block widths (`--width`; {setting('widths')}):")
+        parts.append(width_table(out["widths"], out["accuracy"]))
+    if out["drift"]:
+        d = out["settings"].get("drift") or vars(args)
+        parts.append(
+            f"Drift (microwave, `perturb({d['drift']})` after epoch {d['drift_at']}; epochs"
+            f" counted after the drift, 0 = right after it; {setting('drift')}):"
+        )
+        parts.append(drift_table(out["drift"], d["drift_at"]))
+    return "\n\n".join(parts)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
