@@ -57,6 +57,9 @@ CHUNK_PIXELS = 4096 * 32 * 32
 """Camera pixels simulated at once (4,096 rows of the default 32x32 frame, 32 MB per complex64
 array): bounds the memory of a large batch while keeping the FFTs and products large."""
 FOLDED_CHUNK_PIXELS = 512 * 32 * 32
+FOLD_MEMORY = 256 * 2**20
+"""Bytes the folded chain may take (its complex128 intermediates included); a larger system
+(e.g. ``frame=128``) is simulated step by step, which stores only ``T``."""
 """Camera pixels per chunk of the folded path (512 rows of a 32x32 frame: the float32 field
 of a chunk, 4 MB, stays in cache)."""
 REFERENCE_BATCH = 64
@@ -109,8 +112,10 @@ class OpticalSystem(PhysicalSystem):
     _input_map: np.ndarray = attrs.field(init=False, repr=False)  # S, complex128
     _block_modes: np.ndarray = attrs.field(init=False, repr=False)  # S, complex64 working copy
     _out_idx: np.ndarray = attrs.field(init=False, repr=False)
-    _out_fields: np.ndarray = attrs.field(init=False, repr=False)
-    _fixed: np.ndarray = attrs.field(init=False, repr=False)
+    _out_fields: np.ndarray | None = attrs.field(init=False, repr=False, default=None)
+    _fixed: np.ndarray = attrs.field(  # C, set when folded
+        init=False, repr=False, factory=lambda: np.zeros((0, 0), dtype=np.complex128)
+    )
     _folded: FoldedChain | None = attrs.field(init=False, repr=False, default=None)
     _mode_intensity: float = attrs.field(init=False, repr=False, default=1.0)
     _scale: float = attrs.field(init=False, repr=False, default=1.0)
@@ -125,7 +130,6 @@ class OpticalSystem(PhysicalSystem):
         self.transmission = self._make_transmission(np.random.default_rng(t_seed))
         self._in_idx = mode_indices(self.transmission.input_mask)
         self._out_idx = mode_indices(self.transmission.output_mask)
-        self._out_fields = output_fields(self._out_idx, self.frame)
         blocks = self.slm.write(np.eye(self.inputs, dtype=np.complex128))
         spectra = scipy.fft.fft2(blocks, norm="ortho").reshape(self.inputs, -1)
         self._input_map = np.ascontiguousarray(spectra[:, self._in_idx])
@@ -186,12 +190,21 @@ class OpticalSystem(PhysicalSystem):
     def _set_matrix(self, matrix: np.ndarray) -> None:
         self.transmission = attrs.evolve(self.transmission, matrix=matrix)
         self._t_work = np.ascontiguousarray(matrix.T.astype(np.complex64))
-        self._fixed = fixed_part(matrix, self._out_fields)
         self._folded = None
-        if self.fold and self.saturation == 0:  # linear in the field: fold into one matrix
+        if self.fold and self.saturation == 0 and self.fold_bytes() <= FOLD_MEMORY:
+            # linear in the field: fold into one matrix
+            if self._out_fields is None:  # the camera field of each output mode, kept
+                self._out_fields = output_fields(self._out_idx, self.frame)
+            self._fixed = fixed_part(matrix, self._out_fields)
             self._folded = FoldedChain.build(
                 self._input_map, self._fixed, self.encoding, self.phase_depth
             )
+
+    def fold_bytes(self) -> int:
+        """Bytes the folded chain would take: the output-mode fields ``O`` and the fixed part
+        ``C`` (complex128, ``m x frame^2`` each), ``M`` and its float32 real form."""
+        m_out, m_in = self.transmission.modes
+        return 16 * self.frame**2 * (m_out + m_in + 2 * self.inputs)
 
     def _calibrate(self, rng: np.random.Generator) -> None:
         """Fix the intensity unit of the absorber (mean mode intensity in the input aperture)

@@ -77,3 +77,17 @@ def test_the_folded_matrix_is_the_input_map_times_the_fixed_part() -> None:
     np.testing.assert_allclose(
         system.folded.field_matrix, system._input_map @ system._fixed, rtol=1e-12
     )
+
+
+def test_a_chain_too_large_to_fold_is_simulated_step_by_step(monkeypatch) -> None:
+    import phyll_optical.system as module
+
+    small = OpticalSystem(frame=16, inputs=9)
+    assert small.folded is not None and small.fold_bytes() <= module.FOLD_MEMORY
+    monkeypatch.setattr(module, "FOLD_MEMORY", small.fold_bytes() - 1)
+    big = OpticalSystem(frame=16, inputs=9)
+    assert big.folded is None and big.status()["simulation"] == "step by step"
+    x = _inputs(big, 10)
+    np.testing.assert_allclose(big.forward(x), small.forward(x), rtol=2e-5, atol=2e-6)
+    big.perturb(0.2, 1)  # drift keeps it unfolded
+    assert big.folded is None
