@@ -102,6 +102,8 @@ def main(argv: list[str] | None = None) -> None:
         if debug:
             _print_plugin_tracebacks(host)
     command = typer.main.get_command(app)
+    if "--help" in args or "-h" in args:  # dataset names in help come from the registry
+        listing.registry_help(command)
     exits, click_errors, aborts = _click_exceptions()
     try:
         # without standalone mode click returns the code of a raised Exit instead of exiting

@@ -55,7 +55,6 @@ def compare(
     """Train several rules (or, with --systems, several systems) on the same splits and seeds;
     print one comparison table."""
     from phyll_core.compare import compare as run_compare
-    from phyll_core.compare import mean_curve
     from phyll_core.engine.config import TrainConfig
     from phyll_core.io import atomic_write_text
     from phyll_core.params import split_assignments
@@ -124,9 +123,12 @@ def compare(
 
         if have_matplotlib():
             plot_comparison(
-                {r.rule: mean_curve(r.curves) for r in results},
+                {r.rule: r.curves for r in results},
                 out / "compare.png",
                 f"{dataset} through {', '.join(system)}" + (f", drift {drift:g}" if drift else ""),
+                drift_at=payload["drift_at"] if drift else None,
+                before_drift={r.rule: r.before_drift for r in results},
+                after_drift={r.rule: r.after_drift for r in results},
             )
         else:
             note("note: install matplotlib (pip install 'phyll-core[plot]') for the PNG")

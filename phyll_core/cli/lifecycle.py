@@ -255,5 +255,5 @@ def write_reports(run: Any, folder: Path, note: Callable[[str], None]) -> None:
     d = run.data
     plot_confusion(
         d.y_test, run.rule.predict(d.x_test, run.method), list(d.class_names),
-        folder / "confusion.png",
+        folder / "confusion.png", method=run.method,
     )

@@ -129,6 +129,7 @@ def systems(ctx: typer.Context, json: bool = JSON) -> None:
             ]
             for r in rows
         ],
+        optional=("version", "domain"),
     )
 
 
@@ -254,6 +255,31 @@ def datasets_export(
     path = export_dataset(data, out, label_column=label_column)
     note(f"wrote {path}: {data.x.shape[0]} rows, {data.n_features} features,"
          f" {data.n_classes} classes")
+
+
+def dataset_names() -> str:
+    """Every registered dataset source as ``--dataset`` takes it (``vowels``, ``csv:PATH``)."""
+    return ", ".join(
+        f"{e.name}:PATH" if e.spec.takes_argument else e.name for e in get_host().datasets
+    )
+
+
+def registry_help(command: Any) -> None:
+    """Write the registered dataset names into the help of every ``--dataset`` option of the
+    click ``command`` tree (the names depend on the installed plugins, so they are filled in
+    when help is shown, not when the module is imported)."""
+    stack = [command]
+    while stack:
+        cmd = stack.pop()
+        stack.extend(getattr(cmd, "commands", {}).values())
+        for param in getattr(cmd, "params", []):
+            if "--dataset" in getattr(param, "opts", ()):
+                before = param.help or ""
+                names = f"{dataset_names()} (`phyll datasets`)."
+                # a hard-coded list of names is replaced, any other help keeps its sentence
+                param.help = f"Dataset: {names}" if "csv:PATH" in before or not before else (
+                    f"{before.rstrip()} Datasets: {names}"
+                )
 
 
 def add_to(app: typer.Typer) -> None:
