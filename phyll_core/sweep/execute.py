@@ -3,8 +3,10 @@
 The driver loads each dataset once, makes each split once and (on Dask) scatters the splits to
 every worker, so workers never read the user's files. Each finished run is saved at once
 (atomically), so a killed driver loses only the runs in flight; the next invocation skips every
-run already finished. Dask reschedules the runs of a worker that dies; a run that kills every
-worker it is tried on (Dask's ``KilledWorker``) is recorded as failed. On Dask the default is
+run already finished. Dask reschedules the runs of a worker that dies; a run that Dask gives
+up on (``KilledWorker``: its workers died as often as ``distributed.scheduler.allowed-failures``
+allows) may only have shared a worker with the culprit, so it is tried again alone after the
+others, and recorded as failed only if it kills its worker again. On Dask the default is
 an embedded ``LocalCluster`` with one single-threaded worker process per core, BLAS pinned to
 one thread; ``scheduler`` connects to an existing cluster instead.
 """
@@ -181,23 +183,45 @@ def _run_on_dask(
             by_future[future] = spec
             return future
 
-        queue = as_completed([submit(s) for s in specs])
-        for future in queue:
+        def settle(future: Any, isolated: bool) -> RunSpec | None:
+            """Record the future's run, resubmit it, or return it as a suspect to try alone."""
             spec = by_future.pop(future)
+            exc: BaseException | None = None
             if future.status == "finished":
-                record(future.result())
-                continue
-            exc = future.exception() if future.status == "error" else None
-            retry = not isinstance(exc, KilledWorker) and attempts[spec.key] <= RESUBMITS
-            if retry:
+                try:  # the result lives on a worker until gathered; it can die before that
+                    result = future.result()
+                except Exception as lost:
+                    exc = lost
+                else:
+                    record(result)
+                    return None
+            elif future.status == "error":
+                exc = future.exception()
+            if isinstance(exc, KilledWorker) and not isolated:
+                return spec  # maybe only a bystander of a run that killed the worker
+            if not isinstance(exc, KilledWorker) and attempts[spec.key] <= RESUBMITS:
                 if data[spec.data_key].status != "finished":  # the scattered split was lost
                     data[spec.data_key] = client.scatter(
                         splits[spec.data_key], broadcast=True, hash=False
                     )
                 queue.add(submit(spec))
-            else:
-                reason = f"{type(exc).__name__}: {exc}" if exc else f"task {future.status}"
-                record(failed_record(spec.to_json(), reason))
+                return None
+            reason = f"{type(exc).__name__}: {exc}" if exc else f"task {future.status}"
+            record(failed_record(spec.to_json(), reason))
+            return None
+
+        queue = as_completed([submit(s) for s in specs])
+        suspects = [spec for future in queue if (spec := settle(future, False)) is not None]
+        # a run whose worker died while it ran (as often as Dask allows) is tried again alone,
+        # so that only a run that kills its worker by itself is recorded as failed
+        for spec in suspects:
+            if data[spec.data_key].status != "finished":
+                data[spec.data_key] = client.scatter(
+                    splits[spec.data_key], broadcast=True, hash=False
+                )
+            queue = as_completed([submit(spec)])
+            for future in queue:
+                settle(future, True)
     finally:
         client.close()
         if cluster is not None:
@@ -227,7 +251,8 @@ def _local_cluster(cluster_class: Any, count: int) -> Any:
         threads_per_worker=1,
         processes=True,
         host="127.0.0.1",
-        dashboard_address=":0" if _have_bokeh() else None,
+        # a free port on 127.0.0.1 (the scheduler serves HTTP routes even without bokeh)
+        dashboard_address="127.0.0.1:0",
         scheduler_kwargs={"dashboard": _have_bokeh()},
         env=dict(WORKER_ENV),
         silence_logs=logging.ERROR,

@@ -73,3 +73,42 @@ def test_a_failing_run_is_recorded_and_the_others_finish(tmp_path: Path) -> None
     assert again.returncode == 1
     payload = json.loads(again.stdout)
     assert (payload["ran"], payload["skipped"], payload["failed"]) == (2, 2, 2)
+
+
+def test_a_run_that_kills_its_worker_is_recorded_and_the_others_finish(tmp_path: Path) -> None:
+    """A worker preload makes the seed-1 run kill its worker process (as a crashing native
+    library or an out-of-memory kill would). With no retries allowed Dask reports
+    ``KilledWorker`` for every run on that worker; the nanny restarts the worker, the lost data
+    are sent again, the suspects are tried again one at a time: only the culprit fails."""
+    from tests.sweep.conftest import env
+
+    preload = tmp_path / "crash_seed_1.py"
+    preload.write_text(
+        "import os\n"
+        "import phyll_core.sweep.run as run\n"
+        "_train = getattr(run, '_original_train', run._train)\n"
+        "run._original_train = _train\n"
+        "def crash(spec, data):\n"
+        "    if spec.settings['seed'] == 1:\n"
+        "        os._exit(3)\n"
+        "    return _train(spec, data)\n"
+        "run._train = crash\n"
+    )
+    out = tmp_path / "sweep"
+    extra = {
+        "DASK_DISTRIBUTED__WORKER__PRELOAD": json.dumps([str(preload)]),
+        "DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES": "0",
+    }
+    import subprocess
+
+    from tests.sweep.conftest import phyll_command
+
+    proc = subprocess.run(
+        phyll_command("sweep", "--systems", "identity", "--datasets", "iris", "--seeds", "3",
+                      "--epochs", "2", "--workers", "1", "--out", str(out), "--json"),
+        capture_output=True, text=True, env=env() | extra, timeout=180, check=False,
+    )
+    assert proc.returncode == 1, proc.stderr
+    rows = {r["seed"]: r for r in read_table(out)}
+    assert rows["1"]["status"] == "failed" and "KilledWorker" in rows["1"]["error"]
+    assert rows["0"]["status"] == "ok" and rows["2"]["status"] == "ok"
