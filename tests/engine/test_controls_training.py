@@ -158,3 +158,31 @@ def test_trained_and_frozen_runs_draw_the_same_negatives() -> None:
             rule.step(x, y, rng)
         states.append(rng.bit_generator.state["state"])
     assert states[0] == states[1]
+
+
+@attrs.define(kw_only=True, eq=False)
+class Inert(Offsets):
+    """Declares controls that do nothing: every proposal ties, so none is accepted."""
+
+    def _forward(self, x: np.ndarray) -> np.ndarray:
+        return np.tanh(3.0 * x @ self._m)
+
+
+@pytest.mark.parametrize("cls", [Inert, Offsets])
+def test_search_keeps_the_frozen_weights_unless_a_proposal_wins(cls: type[Offsets]) -> None:
+    x, y = _data()
+    rules = {}
+    for physics in ("none", "search"):
+        rule, rng = _rule(physics, cls(binary=True)), np.random.default_rng(4)
+        for _ in range(4):
+            rule.step(x, y, rng)
+        rules[physics] = rule
+    searched = [b.controls for b in rules["search"].blocks]
+    assert all(c is not None for c in searched)
+    if cls is Inert:  # rejected proposals leave the weights exactly as in the frozen run
+        assert all(c.accepted == 0 and not c.theta.any() for c in searched if c)
+        for a, b in zip(rules["none"].blocks, rules["search"].blocks, strict=True):
+            assert np.array_equal(a.params["W"], b.params["W"])
+    else:  # on this toy some flips win on their refitted loss
+        assert any(c.accepted and c.theta.any() for c in searched if c)
+    assert rules["search"].total_flops() > rules["none"].total_flops()  # refits are counted
