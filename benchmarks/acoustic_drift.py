@@ -8,8 +8,10 @@ training with PhyLL for ``--recover`` epochs on the drifted cavity (``recovered`
 three numbers per seed and their means, draws the mean test-accuracy curve
 (docs/img/acoustic_drift.png) and writes the ``acoustic-drift`` section of docs/results.md.
 
-    python benchmarks/acoustic_drift.py                       # 5 seeds, 5 K step, 10 epochs
+    python benchmarks/acoustic_drift.py                       # 5 seeds, 5 K step, 30 epochs
     python benchmarks/acoustic_drift.py --seeds 0 1 --step 3
+    python benchmarks/acoustic_drift.py --param microphones=1 --no-write   # another cavity
+    python benchmarks/acoustic_drift.py --compare microphones=1   # and the means of another
 """
 
 from __future__ import annotations
@@ -52,10 +54,16 @@ class SeedResult:
     curve: list[float]
 
 
-def one_seed(seed: int, step: float, recover: int) -> SeedResult:
-    """Train, perturb, retrain."""
+def one_seed(
+    seed: int, step: float, recover: int, params: dict[str, str] | None = None
+) -> SeedResult:
+    """Train (system parameters ``params``), perturb, retrain."""
     config = TrainConfig(
-        system="acoustic", dataset=f"csv:{VOWELS_FILE.resolve()}", blocks=2, seed=seed
+        system="acoustic",
+        params=dict(params or {}),
+        dataset=f"csv:{VOWELS_FILE.resolve()}",
+        blocks=2,
+        seed=seed,
     )
     run = Run(config)
     run.train()
@@ -119,16 +127,23 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
     parser.add_argument("--step", type=float, default=5.0, help="temperature step (K)")
-    parser.add_argument("--recover", type=int, default=10, help="epochs of retraining")
+    parser.add_argument("--recover", type=int, default=30, help="epochs of retraining")
+    parser.add_argument(
+        "--param", action="append", default=[], help="NAME=VALUE system parameter (repeatable)"
+    )
+    parser.add_argument(
+        "--compare", action="append", default=[], help="also the means with NAME=VALUE set"
+    )
     parser.add_argument("--no-write", action="store_true", help="print only")
     args = parser.parse_args()
+    params = dict(item.split("=", 1) for item in args.param)
     if not VOWELS_FILE.exists():
         raise SystemExit(f"{VOWELS_FILE} not found: the drift benchmark needs ../shared/data")
 
     start = time.perf_counter()
     rows = []
     for seed in args.seeds:
-        r = one_seed(seed, args.step, args.recover)
+        r = one_seed(seed, args.step, args.recover, params)
         rows.append(r)
         print(
             f"seed {seed}: T -> {r.temperature:.1f} C  before {r.before:.3f}"
@@ -142,6 +157,25 @@ def main() -> None:
         f"mean over {len(rows)} seeds: before {before:.1f} %  right after {after:.1f} %"
         f"  recovered {recovered:.1f} %  ({time.perf_counter() - start:.0f} s)"
     )
+    compared = ""
+    if args.compare:
+        other = dict(item.split("=", 1) for item in args.compare)
+        rows_c = [
+            one_seed(seed, args.step, args.recover, {**params, **other}) for seed in args.seeds
+        ]
+        means = [
+            100 * statistics.mean(getattr(r, k) for r in rows_c)
+            for k in ("before", "after", "recovered")
+        ]
+        flags = " ".join(f"`--param {k}={v}`" for k, v in other.items())
+        compared = (
+            f"\nThe same seeds with {flags}: before **{means[0]:.1f} %**, right after"
+            f" **{means[1]:.1f} %**, recovered **{means[2]:.1f} %** (means).\n"
+        )
+        print(
+            f"with {other}: before {means[0]:.1f} %  after {means[1]:.1f} %"
+            f"  recovered {means[2]:.1f} %"
+        )
     if args.no_write:
         return
     figure(rows, args.step, ROOT / "docs" / "img" / "acoustic_drift.png")
@@ -150,9 +184,10 @@ def main() -> None:
         f" {100 * r.recovered:.1f} |"
         for r in rows
     )
+    given = "".join(f" --param {k}={v}" for k, v in params.items())
     body = f"""
-Train on the vowels (`phyll train --dataset {VOWELS} --system acoustic --blocks 2`, all other
-options at their defaults: {rows[0].trained_epochs} epochs), then change the cavity's air
+Train on the vowels (`phyll train --dataset {VOWELS} --system acoustic --blocks 2{given}`, all
+other options at their defaults: {rows[0].trained_epochs} epochs), then change the cavity's air
 temperature by {args.step:g} K (`perturb({args.step:g}, rng)` with a random sign: every mode
 frequency scales by c(T)/c(T0)) and keep training with PhyLL for {args.recover} epochs on the
 drifted cavity. Test accuracy:
@@ -161,7 +196,7 @@ drifted cavity. Test accuracy:
 |---|---|---|---|---|
 {table}
 | **mean** | | **{before:.1f}** | **{after:.1f}** | **{recovered:.1f}** |
-
+{compared}
 ![test accuracy before and after the temperature step](img/acoustic_drift.png)
 """
     write_section("acoustic-drift", "Acoustic cavity: temperature drift and recovery", body)
