@@ -30,6 +30,7 @@ def compare(
     blocks: int = typer.Option(2, "--blocks", "-k", min=1),
     width: int = typer.Option(64, "--width", "-w", min=1),
     epochs: int = typer.Option(60, "--epochs", "-e", min=1),
+    skip: bool = typer.Option(True, "--skip/--no-skip", help="Concatenate block input."),
     param: list[str] = typer.Option([], "--param", "-p", help="NAME=VALUE system parameter."),
     rule_param: list[str] = typer.Option(
         [],
@@ -79,6 +80,7 @@ def compare(
                 blocks=blocks,
                 width=width,
                 epochs=epochs,
+                skip=skip,
                 rule_params=split_assignments(rule_param),
             ),
             seeds, workers, scheduler, store, json,
@@ -100,6 +102,7 @@ def compare(
         blocks=blocks,
         width=width,
         epochs=epochs,
+        skip=skip,
         rule_params=split_assignments(rule_param),
     )
     results = run_compare(
@@ -113,6 +116,7 @@ def compare(
         "dataset": dataset,
         "seeds": seeds,
         "epochs": epochs,
+        "skip": skip,
         "drift": drift,
         "drift_at": drift_at if drift_at is not None else (epochs // 2 if drift else None),
         "rules": rows,
@@ -194,6 +198,7 @@ def _compare_systems(
         "rule": base.rule,
         "seeds": seeds,
         "epochs": base.epochs,
+        "skip": base.skip,
         "reference": REFERENCE,
         "systems": rows,
     }
