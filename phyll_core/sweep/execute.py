@@ -255,7 +255,7 @@ def _local_cluster(cluster_class: Any, count: int) -> Any:
         dashboard_address="127.0.0.1:0",
         scheduler_kwargs={"dashboard": _have_bokeh()},
         env=dict(WORKER_ENV),
-        silence_logs=logging.ERROR,
+        silence_logs=logging.CRITICAL,  # the sweep reports lost workers and failed runs itself
     )
 
 
