@@ -77,7 +77,20 @@ def sweep(
     from phyll_core.sweep.store import ResultStore, require_folder
 
     folder = require_folder(Path(raw.out) if raw.out else None)
+    _check_group_by(specs, group_by)
     _run(specs, ResultStore(folder), workers, scheduler, group_by, json, quiet)
+
+
+def _check_group_by(specs: list[Any], group_by: str | None) -> None:
+    """Refuse an unknown --group-by column before anything runs."""
+    from phyll_core.errors import PhyllError
+    from phyll_core.sweep.columns import flatten
+    from phyll_core.sweep.grid import split_list
+
+    known = list(dict.fromkeys(k for s in specs for k in flatten(s.settings)))
+    unknown = [c for c in split_list(group_by) if c not in known]
+    if unknown:
+        raise PhyllError(f"--group-by: unknown column(s) {unknown} (known: {', '.join(known)})")
 
 
 def _print_dry_run(specs: list[Any], json: bool) -> None:

@@ -147,3 +147,10 @@ def test_the_sweep_file_of_the_docs_is_valid(tmp_path: Path, cli: Any) -> None:
     assert result.code == 0, result.err
     # identity: 2 datasets x 2 widths x 2 negatives x 3 seeds; random-features also x 2 scales
     assert result.out.strip().splitlines()[-1] == f"{24 + 48} run(s)"
+
+
+def test_unknown_group_by_is_refused_before_running(cli: Any, tmp_path: Path) -> None:
+    result = cli("sweep", "--systems", "identity", "--out", str(tmp_path), "--group-by", "sytem")
+    assert result.code == 1
+    assert result.err_lines[0].startswith("error: --group-by: unknown column(s) ['sytem']")
+    assert not (tmp_path / "runs").exists()
