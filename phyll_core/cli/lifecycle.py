@@ -32,6 +32,7 @@ from phyll_core.errors import PhyllError
 OUTPUTS = ("latest", "checkpoint.json", "weights.npz", "metrics.csv", "curves.png",
            "confusion.png")
 PROGRESS_SECONDS = 10.0
+LOCK = ".phyll-train.lock"
 
 
 # -- where -----------------------------------------------------------------------------------
@@ -79,10 +80,39 @@ def prepare_folder(folder: Path, *, force: bool, resuming: bool) -> bool:
     return created
 
 
+@contextlib.contextmanager
+def folder_lock(folder: Path) -> Iterator[None]:
+    """Hold an exclusive lock on the run folder while training, so that two ``phyll train``
+    never write the same folder; the operating system releases it when the process ends,
+    even after ``kill -9``. POSIX only (elsewhere no lock is taken)."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows
+        yield
+        return
+    import os
+
+    fd = os.open(folder / LOCK, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 200, 0).decode("utf-8", "replace").strip() or "unknown"
+            raise PhyllError(
+                f"--out {folder}: another phyll train is writing this folder ({holder})"
+            ) from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"pid {os.getpid()}, since {time.strftime('%H:%M:%S')}\n".encode(), 0)
+        yield
+    finally:
+        os.close(fd)
+
+
 def discard_folder(folder: Path) -> None:
     """Remove ``folder`` if it is still empty (a run that failed before its first save), and
     the default ``runs`` folder above it if that is empty too."""
     with contextlib.suppress(OSError):
+        (folder / LOCK).unlink(missing_ok=True)
         folder.rmdir()
         if folder.parent.name == "runs":
             folder.parent.rmdir()

@@ -185,10 +185,19 @@ def train(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress output."),
 ) -> None:
     """Train a physical network (default: PhyLL on `circles` through `random-features`)."""
+    import contextlib
+
+    values = {k: v for k, v in locals().items() if k != "ctx"}
+    with contextlib.ExitStack() as held:  # the run folder's lock, released at the end
+        _train(ctx, values, held)
+
+
+def _train(ctx: Any, values: dict[str, Any], held: Any) -> None:
     from phyll_core.cli import lifecycle
 
-    values = {k: v for k, v in locals().items() if k not in ("ctx", "lifecycle")}
-    cadence = lifecycle.Cadence.parse(checkpoint_every)
+    out, resume, epochs, force = values["out"], values["resume"], values["epochs"], values["force"]
+    no_save, quiet, json = values["no_save"], values["quiet"], values["json"]
+    cadence = lifecycle.Cadence.parse(values["checkpoint_every"])
     if no_save and out is not None:
         raise PhyllError("--no-save and --out contradict each other; give one")
     if resume is not None:
@@ -204,6 +213,7 @@ def train(
         folder = None if no_save else (out or resume)
         if folder is not None:
             lifecycle.prepare_folder(folder, force=force, resuming=folder == resume)
+            held.enter_context(lifecycle.folder_lock(folder))
     else:
         config = config_from_options(values)
         folder = None if no_save else (out or lifecycle.default_folder(config.system,
@@ -212,6 +222,8 @@ def train(
             folder, force=force, resuming=False
         )
         try:
+            if folder is not None:
+                held.enter_context(lifecycle.folder_lock(folder))
             run = _new_run(config)
         except BaseException:
             if created and folder is not None:

@@ -364,3 +364,15 @@ def test_without_symbolic_links_latest_is_a_file_swapped_atomically(tmp_path, mo
     latest.write_text("../../elsewhere")
     with pytest.raises(checkpoint.CheckpointError, match="does not name a checkpoint"):
         load_checkpoint(tmp_path / "run")
+
+
+@pytest.mark.skipif(os.name != "posix", reason="flock: POSIX only")
+def test_two_trainings_never_write_one_folder(cli, tmp_path):
+    from phyll_core.cli.lifecycle import folder_lock
+
+    out = tmp_path / "run"
+    out.mkdir()
+    with folder_lock(out):  # another `phyll train --out run` is writing it
+        res = cli("train", *SMALL, "--epochs", "2", "--out", str(out))
+        assert res.code == 1 and "another phyll train is writing this folder (pid" in res.err
+    assert cli("train", *SMALL, "--epochs", "2", "--out", str(out)).code == 0
