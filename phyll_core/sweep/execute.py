@@ -237,12 +237,19 @@ def _connect(client_class: Any, workers: int | None, scheduler: str | None) -> t
     import dask
     from distributed import LocalCluster
 
-    count = workers or os.cpu_count() or 1
+    count = workers or cores()
     # no MALLOC_TRIM_THRESHOLD_ for our workers (see phyll_core.sweep.run.relax_malloc_trim)
     unset = {"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}
     with dask.config.set(unset):
         cluster = _local_cluster(LocalCluster, count)
     return cluster, client_class(cluster)
+
+
+def cores() -> int:
+    """Cores this process may run on (its CPU affinity where the OS has one)."""
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return os.cpu_count() or 1
 
 
 def _local_cluster(cluster_class: Any, count: int) -> Any:
