@@ -30,6 +30,6 @@ def register_systems(register: Callable[[SystemSpec], None]) -> None:
         SystemSpec(
             "acoustic",
             "phyll_acoustic.system:AcousticCavity",  # parameters: the class's fields
-            "Simulated reverberant cavity: tones from loudspeakers read by a microphone.",
+            "Simulated reverberant cavity: tones from loudspeakers read by microphones.",
         )
     )

@@ -1,5 +1,5 @@
 """The ``acoustic`` physical system: loudspeakers playing tones into a reverberant cavity, read
-by a microphone as spectrum magnitudes.
+by microphones as spectrum magnitudes.
 
 Signal chain for one input row ``x`` (``inputs`` amplitudes in [0, 1]):
 
@@ -93,7 +93,7 @@ MICROPHONES = 4
 @attrs.define(kw_only=True, eq=False)
 class AcousticCavity(PhysicalSystem):
     """Tones from ``speakers`` loudspeakers in a reverberant cavity, read as spectrum magnitudes
-    at ``outputs`` microphone bins (see the module docstring for the physics).
+    at ``outputs`` bins of ``microphones`` microphones (see the module docstring).
 
     Inputs: (batch, ``inputs``) amplitudes in [0, 1]. Outputs: (batch, ``outputs``)
     non-negative magnitudes. Frequencies in Hz, lengths in metres, temperatures in degrees
