@@ -67,6 +67,7 @@ PARAMS: tuple[Param, ...] = (
         True,
         "without absorber, fold the linear chain into one matrix (false: step by step)",
     ),
+    Param("phase_mask", "bool", False, "trainable SLM phase added on every input block"),
     Param("seed", "int", 0, "seed of T, the reference batch and the camera noise", low=0),
 )
 

@@ -39,7 +39,7 @@ import scipy.fft
 
 from phyll_core.domain import Domain, Interval
 from phyll_core.errors import ParameterError
-from phyll_core.system import PhysicalSystem
+from phyll_core.system import Controls, PhysicalSystem
 from phyll_optical.camera import DETECTIONS, average_pool, detect, pooled_side
 from phyll_optical.folded import FoldedChain, fixed_part, output_fields
 from phyll_optical.layout import LAYOUTS, SlmLayout
@@ -103,6 +103,7 @@ class OpticalSystem(PhysicalSystem):
     absorption: float = 0.5
     noise: float = 0.0
     fold: bool = True
+    phase_mask: bool = False
     seed: int = 0
 
     slm: SlmLayout = attrs.field(init=False, repr=False)
@@ -120,6 +121,8 @@ class OpticalSystem(PhysicalSystem):
     _mode_intensity: float = attrs.field(init=False, repr=False, default=1.0)
     _scale: float = attrs.field(init=False, repr=False, default=1.0)
     _noise_rng: np.random.Generator = attrs.field(init=False, repr=False)
+    _plain_map: np.ndarray = attrs.field(init=False, repr=False)  # S without the phase mask
+    _mask: np.ndarray = attrs.field(init=False, repr=False, factory=lambda: np.zeros(0))
 
     def __attrs_post_init__(self) -> None:
         self._check_params()
@@ -134,6 +137,8 @@ class OpticalSystem(PhysicalSystem):
         spectra = scipy.fft.fft2(blocks, norm="ortho").reshape(self.inputs, -1)
         self._input_map = np.ascontiguousarray(spectra[:, self._in_idx])
         self._block_modes = self._input_map.astype(np.complex64)
+        self._plain_map = self._input_map
+        self._mask = np.zeros(self.inputs)
         self._set_matrix(self.transmission.matrix)
         self._calibrate(np.random.default_rng(ref_seed))
         self._noise_rng = np.random.default_rng(noise_seed)
@@ -215,6 +220,29 @@ class OpticalSystem(PhysicalSystem):
         reading = detect(self._camera_from_modes(modes), self.detection)
         self._scale = float(np.mean(reading)) or 1.0
 
+    # -- trainable controls: an SLM phase mask added to the input phase ---------------------
+    @property
+    def controls(self) -> Controls | None:
+        """With ``phase_mask``: a phase ``phi_k`` in ``[0, 2 pi]`` added on every pixel of
+        input block ``k`` (``u_k -> u_k exp(i phi_k)``, i.e. ``S -> diag(exp(i phi)) S``),
+        initially 0 (the plain system)."""
+        if not self.phase_mask:
+            return None
+        return Controls(self.inputs, Interval(0.0, 2 * np.pi), "SLM phase of each input block")
+
+    def _get_controls(self) -> np.ndarray:
+        return self._mask.copy()
+
+    def _set_controls(self, theta: np.ndarray) -> None:
+        self._mask = theta.copy()
+        # the folded chain takes raw x: fold the mask into its input map; the step-by-step
+        # path applies it in encode() and keeps the plain S (_block_modes)
+        self._input_map = np.exp(1j * theta)[:, None] * self._plain_map
+        if self._folded is not None:  # refold S C only (C, the part after the SLM, is kept)
+            self._folded = FoldedChain.build(
+                self._input_map, self._fixed, self.encoding, self.phase_depth
+            )
+
     # -- the contract ------------------------------------------------------------------------
     @property
     def input_dim(self) -> int:
@@ -261,11 +289,16 @@ class OpticalSystem(PhysicalSystem):
 
     # -- the optics, step by step (public for figures and tests) ------------------------------
     def encode(self, x: np.ndarray) -> np.ndarray:
-        """Complex64 SLM values (batch, inputs): ``exp(i phase_depth x)`` or ``x``."""
+        """Complex64 SLM values (batch, inputs): ``exp(i phase_depth x)`` or ``x``, times
+        ``exp(i phi)`` of the phase mask (controls) when there is one."""
         x = np.asarray(x, dtype=np.float32)
         if self.encoding == "phase":
-            return np.exp(1j * np.float32(self.phase_depth) * x).astype(np.complex64)
-        return x.astype(np.complex64)
+            u = np.exp(1j * np.float32(self.phase_depth) * x).astype(np.complex64)
+        else:
+            u = x.astype(np.complex64)
+        if self.phase_mask:
+            u *= np.exp(1j * self._mask).astype(np.complex64)
+        return u
 
     def slm_frames(self, x: np.ndarray) -> np.ndarray:
         """Complex64 SLM fields (batch, frame, frame) for inputs ``x`` (batch, inputs)."""
