@@ -1,17 +1,11 @@
-"""Checkpoints, saved so that a crash at any instant leaves a valid one.
+"""Checkpoints: what a saved run holds, and how it is loaded again.
 
-A checkpoint folder ``DIR`` holds the checkpoint proper in a sub-folder ``DIR/ckpt-<epoch>-<id>``
-with ``weights.npz`` (every array of the rule plus the data standardisation) and
+A checkpoint is ``weights.npz`` (every array of the rule plus the data standardisation) and
 ``checkpoint.json`` (versions, configuration, systems and their parameters, dataset, seed,
 feature and class names, label constant, completed epochs, cost counters, metric history, and
-the SHA-256 of the weights). The symbolic link ``DIR/latest`` names the current one.
-
-A save writes a new sub-folder under a temporary name, flushes it to disk, renames it, then
-swaps ``latest`` to it in one ``rename``; older sub-folders are removed afterwards. So at every
-instant ``DIR`` holds either the previous or the new checkpoint, whatever kills the process.
-``DIR/checkpoint.json`` and ``DIR/weights.npz`` are links through ``latest`` for people and
-tools that look there. Folders written by phyll before this layout (format 1: the two files
-directly in ``DIR``) are still read.
+the SHA-256 of the weights), saved in one atomic step into a run folder whose layout is
+:mod:`phyll_core.engine.checkpoint_folder`: at every instant the folder holds the previous or
+the new checkpoint, whatever kills the process. Folders of format 1 are still read.
 
 The counters saved (physical queries, FLOPs) are those at the end of the last completed epoch,
 so evaluations made after it (the final summary, an interrupt) are not counted twice when the
@@ -25,8 +19,6 @@ import contextlib
 import hashlib
 import io
 import json
-import os
-import shutil
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -34,15 +26,26 @@ from typing import Any
 import numpy as np
 
 from phyll_core.datasets import Split
+from phyll_core.engine.checkpoint_folder import (
+    LATEST,
+    META,
+    PREFIX,
+    WEIGHTS,
+    checkpoint_dir,
+    has_checkpoint,
+    write_checkpoint_folder,
+)
 from phyll_core.engine.config import TrainConfig
 from phyll_core.engine.trainer import EpochMetrics, Run
 from phyll_core.errors import CheckpointError, DatasetError, PhyllError
-from phyll_core.io import atomic_symlink, atomic_write_text, fsync_dir
 
 FORMAT = 2
 READS = (1, 2)
-WEIGHTS, META, LATEST = "weights.npz", "checkpoint.json", "latest"
-PREFIX = "ckpt-"
+__all__ = [
+    "FORMAT", "LATEST", "META", "PREFIX", "READS", "WEIGHTS", "check_versions",
+    "checkpoint_dir", "has_checkpoint", "load_checkpoint", "open_checkpoint", "read_meta",
+    "read_weights", "save_checkpoint", "saved_config",
+]
 
 
 def _versions(run: Run) -> dict[str, str]:
@@ -89,13 +92,6 @@ def build_meta(run: Run, payload: bytes, final: bool) -> dict[str, Any]:
     }
 
 
-def _write(path: Path, data: bytes) -> None:
-    with open(path, "wb") as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
-
-
 def save_checkpoint(run: Run, folder: str | Path, *, final: bool = False) -> Path:
     """Write the run's checkpoint into ``folder`` (created if needed) as one atomic step and
     return the folder. ``final`` marks the checkpoint of a finished run (its readout fitted on
@@ -108,81 +104,14 @@ def save_checkpoint(run: Run, folder: str | Path, *, final: bool = False) -> Pat
     np.savez(buffer, **arrays)  # type: ignore[arg-type]
     payload = buffer.getvalue()
     meta = json.dumps(build_meta(run, payload, final), indent=1, default=_plain) + "\n"
-    name = f"{PREFIX}{run.epoch:06d}-{os.urandom(4).hex()}"
-    tmp = out / f".{name}.tmp"
-    tmp.mkdir()
-    try:
-        _write(tmp / WEIGHTS, payload)
-        _write(tmp / META, meta.encode("utf-8"))
-        fsync_dir(tmp)
-        os.rename(tmp, out / name)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    fsync_dir(out)
-    _point_latest(out, name)  # the one step that switches to the new checkpoint
-    _remove_stale(out, keep=name)
+    write_checkpoint_folder(out, run.epoch, {WEIGHTS: payload, META: meta.encode("utf-8")})
     return out
-
-
-def _point_latest(out: Path, name: str) -> None:
-    """Make ``latest`` name the checkpoint folder ``name`` in one rename: a symbolic link, or
-    on a file system without links (FAT, some network shares) a small file holding the name;
-    then the convenience links ``checkpoint.json`` and ``weights.npz`` through it."""
-    try:
-        atomic_symlink(name, out / LATEST)
-    except OSError:
-        if (out / LATEST).is_symlink():
-            raise
-        atomic_write_text(out / LATEST, name + "\n")
-        fsync_dir(out)
-        return
-    for file in (META, WEIGHTS):
-        link = out / file
-        if not (link.is_symlink() and os.readlink(link) == f"{LATEST}/{file}"):
-            atomic_symlink(f"{LATEST}/{file}", link)
-
-
-def _remove_stale(out: Path, keep: str) -> None:
-    for entry in out.iterdir():
-        stale = entry.name.startswith(PREFIX) or (
-            entry.name.startswith(f".{PREFIX}") and entry.name.endswith(".tmp")
-        )
-        if stale and entry.name != keep and entry.is_dir() and not entry.is_symlink():
-            shutil.rmtree(entry, ignore_errors=True)
 
 
 def _plain(value: Any) -> Any:
     if isinstance(value, np.generic):
         return value.item()
     return str(value)
-
-
-def has_checkpoint(folder: str | Path) -> bool:
-    """True when ``folder`` holds a checkpoint (of either layout), valid or not."""
-    out = Path(folder)
-    return (out / LATEST).is_symlink() or (out / LATEST).is_file() or (out / META).is_file()
-
-
-def checkpoint_dir(folder: str | Path) -> Path:
-    """The folder that holds the current ``checkpoint.json`` and ``weights.npz`` of ``folder``:
-    the target of ``latest``, or ``folder`` itself for the format-1 layout."""
-    out = Path(folder)
-    if not out.is_dir():
-        raise CheckpointError(f"{folder}: no such checkpoint folder")
-    link = out / LATEST
-    if link.is_symlink() or link.is_file():
-        name = os.readlink(link) if link.is_symlink() else link.read_text(encoding="utf-8")
-        name = name.strip()
-        if not name.startswith(PREFIX) or "/" in name or "\\" in name:
-            raise CheckpointError(f"{link}: does not name a checkpoint of this folder ({name!r})")
-        target = out / name
-        if not target.is_dir():
-            raise CheckpointError(f"{link}: points to a missing checkpoint ({target.name})")
-        return target
-    if (out / META).is_file():
-        return out
-    raise CheckpointError(f"{out / META}: missing (not a phyll checkpoint folder?)")
 
 
 def read_meta(folder: str | Path) -> dict[str, Any]:
@@ -289,9 +218,7 @@ def open_checkpoint(
     """:func:`load_checkpoint`, also returning the content of ``checkpoint.json``; ``params``
     replace system parameters of the saved configuration (a resumed run's new device timeout,
     say: the caller decides which may change)."""
-    where = checkpoint_dir(folder)
-    meta = _read_meta(where)
-    weights = read_weights(where, meta)
+    where, meta, weights = _read_current(folder)
     check_versions(meta, warn)
     config = _config(meta, where)
     if params:
@@ -337,6 +264,20 @@ def open_checkpoint(
         for block in run.rule.blocks:
             block.flops = 0.0
     return run, meta
+
+
+def _read_current(folder: str | Path) -> tuple[Path, dict[str, Any], dict[str, np.ndarray]]:
+    """The current checkpoint's folder, metadata and arrays. A run saving at the same time
+    may switch ``latest`` and remove the folder being read: then read the new one."""
+    for _ in range(3):
+        where = checkpoint_dir(folder)
+        try:
+            meta = _read_meta(where)
+            return where, meta, read_weights(where, meta)
+        except (CheckpointError, OSError):
+            if checkpoint_dir(folder) == where:
+                raise
+    raise CheckpointError(f"{folder}: the checkpoint keeps changing while it is read")
 
 
 def _check_size(config: TrainConfig, meta: dict[str, Any], path: Path) -> None:

@@ -345,13 +345,13 @@ def test_instrument_outage_saves_the_last_good_epoch_and_resumes(tmp_path):
 
 
 def test_without_symbolic_links_latest_is_a_file_swapped_atomically(tmp_path, monkeypatch):
-    from phyll_core.engine import checkpoint
+    from phyll_core.engine import checkpoint, checkpoint_folder
     from phyll_core.engine.config import TrainConfig
 
     def no_links(target, link):
         raise OSError(95, "Operation not supported")
 
-    monkeypatch.setattr(checkpoint, "atomic_symlink", no_links)
+    monkeypatch.setattr(checkpoint_folder, "atomic_symlink", no_links)
     run = Run(TrainConfig(system="identity", dataset="iris", width=8, epochs=2, inner_steps=2))
     run.train(1)
     checkpoint.save_checkpoint(run, tmp_path / "run")
