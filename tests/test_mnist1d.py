@@ -9,7 +9,7 @@ import pytest
 
 pytest.importorskip("mnist1d")
 
-from phyll_core.datasets import load  # noqa: E402
+from phyll_core.datasets import load
 
 
 def test_mnist1d_is_generated_deterministically_without_touching_global_rngs():
