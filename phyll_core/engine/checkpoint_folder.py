@@ -52,19 +52,27 @@ def _write(path: Path, data: bytes) -> None:
 def _point_latest(out: Path, name: str) -> None:
     """Make ``latest`` name the checkpoint folder ``name`` in one rename: a symbolic link, or
     on a file system without links (FAT, some network shares) a small file holding the name;
-    then the convenience links ``checkpoint.json`` and ``weights.npz`` through it."""
+    and the convenience links ``checkpoint.json`` and ``weights.npz`` through it (made before
+    the switch where missing, so that they exist whenever ``latest`` does; a format-1 file is
+    replaced only after it)."""
+    links = [(out / f, f"{LATEST}/{f}") for f in (META, WEIGHTS)]
     try:
+        for link, target in links:
+            if not link.exists() and not link.is_symlink():
+                atomic_symlink(target, link)
         atomic_symlink(name, out / LATEST)
     except OSError:
         if (out / LATEST).is_symlink():
             raise
+        for link, target in links:  # no links here: none of them were made
+            if link.is_symlink() and os.readlink(link) == target:
+                link.unlink()
         atomic_write_text(out / LATEST, name + "\n")
         fsync_dir(out)
         return
-    for file in (META, WEIGHTS):
-        link = out / file
-        if not (link.is_symlink() and os.readlink(link) == f"{LATEST}/{file}"):
-            atomic_symlink(f"{LATEST}/{file}", link)
+    for link, target in links:
+        if not (link.is_symlink() and os.readlink(link) == target):
+            atomic_symlink(target, link)
 
 
 def _remove_stale(out: Path, keep: str) -> None:

@@ -61,20 +61,24 @@ def test_sigkill_at_random_instants_leaves_a_resumable_checkpoint(tmp_path: Path
     assert reference["epochs"] == EPOCHS
 
     rng = random.Random(12)
-    # a few kills during start-up, most while training and saving
-    early = [rng.uniform(0.05, first_save) for _ in range(KILLS // 6)]
-    # (two runs start at once on a busy machine: start-up takes longer than the reference's)
-    delays = early + [rng.uniform(1.5 * first_save, wall) for _ in range(KILLS - len(early))]
+    # a few kills at random instants of start-up; the others at a random instant after the
+    # run's own first checkpoint appeared (its training and saves), whatever the machine's load
+    plan = [(False, rng.uniform(0.05, first_save)) for _ in range(KILLS // 6)]
+    plan += [(True, rng.uniform(0.0, wall - first_save)) for _ in range(KILLS - len(plan))]
     outcomes = {"no checkpoint yet": 0, "mid-save debris": 0, "resumed": 0, "finished": 0}
     for first in range(0, KILLS, PARALLEL):
-        batch = []
-        for i in range(first, min(first + PARALLEL, KILLS)):
-            folder = tmp_path / f"kill{i}"
-            batch.append((folder, _start(folder), time.monotonic() + delays[i]))
-        for _, proc, at in batch:
-            time.sleep(max(0.0, at - time.monotonic()))
+        batch = [(tmp_path / f"kill{i}", *plan[i]) for i in range(first, min(first + PARALLEL,
+                                                                               KILLS))]
+        started = [(folder, _start(folder), time.monotonic(), after, delay)
+                   for folder, after, delay in batch]
+        for folder, proc, t0, after, delay in started:
+            if after:
+                while proc.poll() is None and not (folder / LATEST).is_symlink():
+                    time.sleep(0.002)
+                t0 = time.monotonic()
+            time.sleep(max(0.0, t0 + delay - time.monotonic()))
             proc.send_signal(signal.SIGKILL)
-        for folder, proc, _ in batch:
+        for folder, proc, *_ in started:
             proc.communicate(timeout=60)
             if not has_checkpoint(folder):
                 # killed before the first (epoch-0) save completed: nothing claims to be a run
@@ -85,7 +89,7 @@ def test_sigkill_at_random_instants_leaves_a_resumable_checkpoint(tmp_path: Path
                 continue
             debris = [p for p in folder.iterdir() if p.name.startswith((PREFIX, f".{PREFIX}"))]
             outcomes["mid-save debris"] += len(debris) > 1
-            meta = json.loads((folder / "checkpoint.json").read_text())
+            meta = json.loads((folder / "checkpoint.json").read_text())  # a link via latest
             assert 0 <= meta["epochs_completed"] <= EPOCHS
             if proc.returncode == 0:
                 outcomes["finished"] += 1
