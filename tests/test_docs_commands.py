@@ -66,3 +66,14 @@ def test_quick_arguments_go_to_the_long_commands_only() -> None:
     assert docs_runner.prepare("phyll probe acoustic", marks) == "phyll probe acoustic"
     line = "python3 -m venv .venv && . .venv/bin/activate && pip install -e . && phyll train"
     assert docs_runner.prepare(line, marks) == "phyll train --epochs 2"
+
+
+def test_every_page_is_in_the_site_navigation() -> None:
+    import re
+
+    nav = set(re.findall(r":\s*([\w./-]+\.md)\s*$", (docs_runner.REPO / "mkdocs.yml").read_text(
+        encoding="utf-8"), re.M))
+    docs = docs_runner.REPO / "docs"
+    pages = {p.relative_to(docs).as_posix() for p in docs.rglob("*.md")}
+    assert pages - nav == set(), "pages missing from mkdocs.yml nav"
+    assert nav - pages == set(), "nav entries without a page"
