@@ -79,10 +79,16 @@ def test_ctrl_c_saves_the_last_completed_epoch_and_resumes(tmp_path):
     out = tmp_path / "run"
     proc = subprocess.Popen(
         [sys.executable, "-m", "phyll_core", "train", "--dataset", "iris", "--epochs", "100000",
-         "--out", str(out)],
+         "--checkpoint-every", "1", "--out", str(out)],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
-    time.sleep(20)  # start-up plus a few epochs, even on a busy machine
+    deadline = time.monotonic() + 120  # until an epoch >= 1 is saved (every epoch here)
+    meta_file = out / "checkpoint.json"
+    while time.monotonic() < deadline and proc.poll() is None:
+        if meta_file.exists() and json.loads(meta_file.read_text()).get("epochs_completed", 0):
+            break
+        time.sleep(0.05)
+    time.sleep(0.2)  # into a later epoch
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 130, err
