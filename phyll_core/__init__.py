@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from phyll_core.hookspecs import hookimpl
     from phyll_core.params import Param
     from phyll_core.specs import DatasetSpec, LossSpec, RuleSpec, SystemSpec
-    from phyll_core.system import PhysicalSystem, QueryCounter
+    from phyll_core.system import Dims, PhysicalSystem, QueryCounter
 
 # name -> module: imported on first use (PEP 562), so that `import phyll_core` is instant and a
 # Ctrl-C while the CLI starts meets the CLI's own handler, not a traceback.
@@ -43,7 +43,7 @@ _EXPORTS = {
     "hookimpl": "phyll_core.hookspecs",
     "Param": "phyll_core.params",
     **dict.fromkeys(("DatasetSpec", "LossSpec", "RuleSpec", "SystemSpec"), "phyll_core.specs"),
-    **dict.fromkeys(("PhysicalSystem", "QueryCounter"), "phyll_core.system"),
+    **dict.fromkeys(("Dims", "PhysicalSystem", "QueryCounter"), "phyll_core.system"),
     # the Python API of trained models and systems (phyll_core.api)
     **dict.fromkeys(
         ("Model", "build_system", "load_model", "probe_system", "train_model"), "phyll_core.api"
@@ -55,6 +55,7 @@ __all__ = [
     "CheckpointError",
     "DatasetError",
     "DatasetSpec",
+    "Dims",
     "Domain",
     "DuplicateNameError",
     "HardwareError",

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from typing import Any
 
 import attrs
 import numpy as np
 
 from phyll_core.domain import Domain, Interval
-from phyll_core.system import PhysicalSystem
+from phyll_core.system import Dims, PhysicalSystem
 
 UNIT = Interval(0.0, 1.0)
 
@@ -26,6 +27,10 @@ class Identity(PhysicalSystem):
 
     name = "identity"
     dim: int = attrs.field(default=20, validator=attrs.validators.ge(1))
+
+    @classmethod
+    def dims(cls, params: Mapping[str, Any]) -> Dims:
+        return Dims(params["dim"], params["dim"], UNIT)
 
     @property
     def input_dim(self) -> int:
@@ -60,6 +65,10 @@ class RandomFeatures(PhysicalSystem):
     seed: int = 0
     _matrix: np.ndarray = attrs.field(init=False, repr=False)
     _offset: np.ndarray = attrs.field(init=False, repr=False)
+
+    @classmethod
+    def dims(cls, params: Mapping[str, Any]) -> Dims:
+        return Dims(params["inputs"], params["outputs"], UNIT)
 
     def __attrs_post_init__(self) -> None:
         rng = np.random.default_rng(self.seed)

@@ -44,24 +44,12 @@ NEGATIVES = Param(
 )
 
 
-def _identity(**kw: Any) -> Any:
-    from phyll_core.builtin_systems import Identity
-
-    return Identity(**kw)
-
-
-def _random_features(**kw: Any) -> Any:
-    from phyll_core.builtin_systems import RandomFeatures
-
-    return RandomFeatures(**kw)
-
-
 @hookimpl
 def register_systems(register: Callable[[SystemSpec], None]) -> None:
     register(
         SystemSpec(
             "identity",
-            _identity,
+            "phyll_core.builtin_systems:Identity",  # imported when used
             "No physics: y = x on [0, 1]^dim (the digital reference).",
             (Param("dim", "int", 20, "input and output width", low=1),),
         )
@@ -69,7 +57,7 @@ def register_systems(register: Callable[[SystemSpec], None]) -> None:
     register(
         SystemSpec(
             "random-features",
-            _random_features,
+            "phyll_core.builtin_systems:RandomFeatures",
             "Fixed seeded random projection followed by an elementwise nonlinearity.",
             (
                 Param("inputs", "int", 20, "input width", low=1),

@@ -16,13 +16,17 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import operator
 import re
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
 from phyll_core.params import Param
+
+if TYPE_CHECKING:
+    from phyll_core.system import Dims
 
 _NAME = re.compile(r"^[a-z][a-z0-9_.-]*$")
 
@@ -61,6 +65,21 @@ def _check_target(instance: Any, attribute: Any, value: Any) -> None:
             )
     elif not callable(value):
         raise ValueError(f"{type(instance).__name__}.factory must be callable, got {value!r}")
+
+
+def _check_optional_target(instance: Any, attribute: Any, value: Any) -> None:
+    if value is None:
+        return
+    if isinstance(value, str):
+        if not re.match(r"^[A-Za-z_][\w.]*:[A-Za-z_][\w.]*$", value):
+            raise ValueError(
+                f"{type(instance).__name__}.{attribute.alias} must be a callable or"
+                f" 'module:attribute', got {value!r}"
+            )
+    elif not callable(value):
+        raise ValueError(
+            f"{type(instance).__name__}.{attribute.alias} must be callable, got {value!r}"
+        )
 
 
 def import_target(target: str) -> Any:
@@ -171,6 +190,13 @@ class SystemSpec(_Buildable):
     class whose fields are the parameters (see :mod:`phyll_core.fields`). The CLI's
     ``--param NAME=VALUE`` is checked against them. Include a ``seed`` parameter when the
     system makes random choices.
+
+    ``dims`` (keyword, optional; a callable or ``"module:attr"``) maps the resolved parameter
+    values to the system's :class:`~phyll_core.system.Dims` (or an ``(input_dim,
+    output_dim)`` pair) without building it, for a factory that is a plain function. A
+    factory that is a :class:`~phyll_core.PhysicalSystem` class needs none: its
+    :meth:`~phyll_core.PhysicalSystem.dims` classmethod is used. Without either, the
+    listings build the system with its defaults to read its widths.
     """
 
     name: str = attrs.field(validator=_check_name)
@@ -179,9 +205,41 @@ class SystemSpec(_Buildable):
     _declared: tuple[Param, ...] | None = attrs.field(
         default=None, alias="params", converter=_optional_params
     )
+    _dims: Callable[[Mapping[str, Any]], Any] | str | None = attrs.field(
+        default=None, alias="dims", kw_only=True, validator=_check_optional_target
+    )
     _cache: dict[str, Any] = attrs.field(
         factory=dict, init=False, eq=False, hash=False, repr=False
     )
+
+    def dims_for(self, values: Mapping[str, Any]) -> Dims | None:
+        """The widths (and domain) of the system built with ``values`` (every parameter,
+        resolved), computed without building it: by the spec's ``dims``, else by the factory
+        class's :meth:`~phyll_core.PhysicalSystem.dims` (importing a lazy factory); ``None``
+        when neither knows. Errors of the ``dims`` function propagate."""
+        from phyll_core.system import Dims, PhysicalSystem
+
+        how: Any = self._dims
+        if isinstance(how, str):
+            how = import_target(how)
+        if how is None:
+            factory = self.factory
+            if not (isinstance(factory, type) and issubclass(factory, PhysicalSystem)):
+                return None
+            how = factory.dims
+        result = how(dict(values))
+        if result is None:
+            return None
+        dims = Dims(*result)
+        try:
+            widths = [operator.index(d) for d in dims[:2] if not isinstance(d, bool)]
+        except TypeError:
+            widths = []
+        if len(widths) != 2 or min(widths) < 1:
+            raise ValueError(
+                f"dims of system '{self.name}' must give two integers >= 1, got {tuple(result)!r}"
+            )
+        return Dims(widths[0], widths[1], dims.domain)
 
 
 @attrs.frozen

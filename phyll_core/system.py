@@ -10,7 +10,8 @@ finiteness, domain) before the physics sees it, counts the query, and validates 
 from __future__ import annotations
 
 import abc
-from typing import Any, ClassVar
+from collections.abc import Mapping
+from typing import Any, ClassVar, NamedTuple
 
 import attrs
 import numpy as np
@@ -38,6 +39,16 @@ class QueryCounter:
     def reset(self) -> None:
         self.calls = 0
         self.samples = 0
+
+
+class Dims(NamedTuple):
+    """The widths (and input domain) a system has for given parameters, known without
+    building it: what :meth:`PhysicalSystem.dims` returns and ``phyll systems`` lists.
+    ``domain`` may be ``None`` when it is not known without building."""
+
+    input_dim: int
+    output_dim: int
+    domain: Domain | None = None
 
 
 @attrs.frozen
@@ -97,6 +108,18 @@ class PhysicalSystem(abc.ABC):
     @abc.abstractmethod
     def domain(self) -> Domain:
         """The set every input component must lie in."""
+
+    @classmethod
+    def dims(cls, params: Mapping[str, Any]) -> Dims | None:
+        """The ``input_dim``, ``output_dim`` (and ``domain``) that ``cls(**params)`` would
+        have, computed from the parameters alone, without building the system (no physics
+        set up, nothing heavy imported): ``phyll systems`` and ``phyll systems show`` list
+        them this way. ``params`` holds every declared parameter (defaults filled in). The
+        default, ``None``, means "not known without building": the listing then builds the
+        system. Override it when building is not instant; it may raise
+        :class:`~phyll_core.errors.ParameterError` for values that the widths depend on and
+        the class rejects, but need not repeat every check of the constructor."""
+        return None
 
     @abc.abstractmethod
     def _forward(self, x: np.ndarray) -> np.ndarray:

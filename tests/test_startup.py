@@ -1,6 +1,7 @@
 """``phyll --help``, ``phyll plugins`` and ``phyll systems`` stay light: they never import
 TensorFlow (whatever plugins are installed), with every plugin installed ``--help`` and the
-listings that build no system import neither SciPy's special functions nor scikit-learn, with
+listings (``systems`` and ``systems show microwave`` included: the widths come from the specs,
+no simulator is built) import neither SciPy's special functions nor scikit-learn, with
 only the core they import neither scikit-learn, SciPy nor matplotlib, and ``phyll train`` on
 the default dataset imports no scikit-learn. Start-up times are measured by
 ``benchmarks/startup_bench.py``, not here."""
@@ -16,7 +17,7 @@ from pathlib import Path
 import pytest
 
 COMMANDS = [["--help"], ["plugins"], ["systems"], ["plugins", "--json"], ["systems", "--json"]]
-# with every plugin installed, building each system for `systems` is the slow part: once is enough
+# with every plugin installed, importing each lazy system class for `systems` is the slow part
 COMMANDS_ALL = [["--help"], ["plugins"], ["systems", "--json"]]
 
 SCRIPT = """
@@ -68,14 +69,27 @@ def test_no_tensorflow_with_every_installed_plugin(tmp_path: Path) -> None:
         assert command["heavy"] == [], f"phyll {' '.join(command['args'])} imported {command}"
 
 
-# listings that only read the registries (`systems` builds every system, so it may need SciPy)
-LISTINGS = [["--help"], ["plugins"], ["rules"], ["losses"], ["datasets"], ["train", "--help"]]
+# listings: `systems` reads every system's widths from its spec without building it
+LISTINGS = [["--help"], ["plugins"], ["rules"], ["losses"], ["datasets"], ["train", "--help"],
+            ["systems"], ["systems", "--json"], ["systems", "show", "identity"]]
 HEAVY = ["tensorflow", "keras", "torch", "jax", "sklearn", "scipy.special", "matplotlib",
          "pandas", "dask"]
 
 
 def test_help_and_listings_stay_light_with_every_installed_plugin(tmp_path: Path) -> None:
     report = run_commands(tmp_path, HEAVY, {}, LISTINGS)
+    for command in report["commands"]:
+        assert command["code"] == 0, command
+        assert command["heavy"] == [], f"phyll {' '.join(command['args'])} imported {command}"
+
+
+@pytest.mark.parametrize("system", ["microwave", "acoustic", "optical"])
+def test_systems_show_builds_no_simulator(tmp_path: Path, system: str) -> None:
+    """``systems show microwave`` reads the widths from the class: no dipole matrix, no
+    Hankel function (scipy.special), and the same for the other plugins' systems."""
+    pytest.importorskip(f"phyll_{system}")
+    commands = [["systems", "show", system], ["systems", "show", system, "--json"]]
+    report = run_commands(tmp_path, HEAVY, {}, commands)
     for command in report["commands"]:
         assert command["code"] == 0, command
         assert command["heavy"] == [], f"phyll {' '.join(command['args'])} imported {command}"

@@ -32,12 +32,44 @@ def _params(params: Any) -> list[dict[str, Any]]:
     ]
 
 
-def system_row(entry: Any) -> dict[str, Any]:
-    """Describe a registered system, building it with default parameters to read its
-    dimensions; a system that cannot be built that way shows ``None`` dims and the reason."""
+def _cheap_shape(entry: Any, values: dict[str, Any]) -> dict[str, Any] | None:
+    """Dims, domain and drift support of ``entry`` built with ``values``, read from its spec
+    and factory class without building (:meth:`SystemSpec.dims_for`); ``None`` when the spec
+    cannot tell. ``perturb`` is ``None`` when the factory is not a PhysicalSystem class."""
+    from phyll_core.system import PhysicalSystem
+
+    dims = entry.spec.dims_for(values)
+    if dims is None:
+        return None
+    factory = entry.spec.factory
+    perturb = (
+        factory._perturb is not PhysicalSystem._perturb
+        if isinstance(factory, type) and issubclass(factory, PhysicalSystem)
+        else None
+    )
+    return {
+        "input_dim": dims.input_dim,
+        "output_dim": dims.output_dim,
+        "domain": dims.domain.describe() if dims.domain is not None else None,
+        "perturb": perturb,
+    }
+
+
+def _built_shape(name: str, values: Any) -> dict[str, Any]:
+    """Dims, domain and drift support of system ``name`` by building it with ``values``."""
     from phyll_core.factory import build_system
 
-    row: dict[str, Any] = {
+    system = build_system(name, values)
+    return {
+        "input_dim": system.input_dim,
+        "output_dim": system.output_dim,
+        "domain": system.domain.describe(),
+        "perturb": system.can_perturb,
+    }
+
+
+def _base_row(entry: Any) -> dict[str, Any]:
+    return {
         "name": entry.name,
         "input_dim": None,
         "output_dim": None,
@@ -46,16 +78,25 @@ def system_row(entry: Any) -> dict[str, Any]:
         "version": entry.version,
         "description": entry.spec.description,
     }
+
+
+def system_row(entry: Any) -> dict[str, Any]:
+    """Describe a registered system with its default parameters. Its dimensions come from
+    the spec without building when it declares them (``dims``, or the factory class's
+    :meth:`~phyll_core.PhysicalSystem.dims`); otherwise the system is built with its
+    defaults to read them. A system that cannot be described that way shows ``None`` dims
+    and the reason."""
+    from phyll_core.params import resolve
+
+    row = _base_row(entry)
     try:
-        system = build_system(entry.name)
+        values = resolve(entry.spec.params, {}, owner=f"system '{entry.name}'")
+        shape = _cheap_shape(entry, values) or _built_shape(entry.name, values)
     except Exception as exc:  # a listing must survive any system
         row["note"] = f"needs parameters: {exc}"
     else:
-        row.update(
-            input_dim=system.input_dim,
-            output_dim=system.output_dim,
-            domain=system.domain.describe(),
-        )
+        shape.pop("perturb")
+        row.update(shape)
     return row
 
 
@@ -139,22 +180,17 @@ def systems_show(
     param: list[str] = typer.Option([], "--param", "-p", help="NAME=VALUE system parameter."),
     json: bool = JSON,
 ) -> None:
-    """Show one system with every parameter and its value."""
-    from phyll_core.factory import build_system
+    """Show one system with every parameter and its value (the dimensions are read from the
+    spec without building the system when it declares them)."""
+    from phyll_core.params import resolve, split_assignments
 
-    entry = get_host().systems.get(name)
-    row = system_row(entry)
-    system = build_system(name, param)
-    row.update(
-        input_dim=system.input_dim,
-        output_dim=system.output_dim,
-        domain=system.domain.describe(),
-        perturb=system.can_perturb,
-    )
-    row.pop("note", None)
-    row["params"] = [
-        dict(p, value=system.params.get(p["name"])) for p in _params(entry.spec.params)
-    ]
+    host = get_host()
+    host.verify(host.systems, name)  # a lazy spec is checked before it is described
+    entry = host.systems.get(name)
+    values = resolve(entry.spec.params, split_assignments(param), owner=f"system '{name}'")
+    row = _base_row(entry)
+    row.update(_cheap_shape(entry, values) or _built_shape(name, values))
+    row["params"] = [dict(p, value=values.get(p["name"])) for p in _params(entry.spec.params)]
     if json:
         print_json(row)
         return
@@ -162,7 +198,7 @@ def systems_show(
         f"System '{name}'",
         ["field", "value"],
         [
-            [k, row[k]]
+            [k, row[k] if row[k] is not None else "?"]
             for k in (
                 "input_dim", "output_dim", "domain", "perturb", "plugin", "version", "description"
             )

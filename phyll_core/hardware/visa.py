@@ -28,7 +28,7 @@ from __future__ import annotations
 import difflib
 import functools
 import string
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +49,7 @@ from phyll_core.hardware.visa_io import (
     set_tcp_nodelay,
 )
 from phyll_core.params import Param
+from phyll_core.system import Dims
 
 _APPLY_FIELDS = frozenset({"values", "n", "ch", "index", "value"})
 _PER_CHANNEL = frozenset({"ch", "index", "value"})
@@ -160,6 +161,12 @@ class VisaSpec:
         """Numbers per acquisition reply."""
         return self.trace_length if self.trace_length is not None else self.outputs
 
+    @property
+    def domain(self) -> Domain:
+        """The set every input lies in: ``{0, 1}`` for binary inputs, else
+        ``[input_low, input_high]``."""
+        return Binary() if self.binary else Interval(self.input_low, self.input_high)
+
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any]) -> VisaSpec:
         """Build a spec from plain data (e.g. parsed TOML); unknown keys are refused with a
@@ -234,7 +241,7 @@ class VisaInstrumentSystem(InstrumentSystem):
 
     @property
     def domain(self) -> Domain:
-        return Binary() if self.spec.binary else Interval(self.spec.input_low, self.spec.input_high)
+        return self.spec.domain
 
     @property
     def lock_key(self) -> str:
@@ -382,3 +389,15 @@ def visa_system_factory(spec: VisaSpec | str | Path, name: str = "visa") -> Any:
         )
 
     return factory
+
+
+def visa_dims(spec: VisaSpec | str | Path) -> Callable[[Mapping[str, Any]], Dims]:
+    """The ``dims`` of a :func:`visa_system_factory` spec: the instrument's widths and input
+    domain read from ``spec`` (the TOML file is read, no instrument is contacted), so
+    ``phyll systems`` lists them: ``SystemSpec(..., dims=visa_dims(spec))``."""
+
+    def dims(params: Mapping[str, Any]) -> Dims:
+        the_spec = spec if isinstance(spec, VisaSpec) else load_visa_spec(spec)
+        return Dims(the_spec.inputs, the_spec.outputs, the_spec.domain)
+
+    return dims

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import attrs
 import numpy as np
 
 from phyll_core.domain import Domain, Interval
-from phyll_core.system import PhysicalSystem
+from phyll_core.system import Dims, PhysicalSystem
 from phyll_scpi_example.response import ResponseModel
 
 
@@ -24,6 +27,10 @@ class ResponseSystem(PhysicalSystem):
 
     def __attrs_post_init__(self) -> None:
         self._model = ResponseModel(self.inputs, self.outputs, self.seed, self.beta)
+
+    @classmethod
+    def dims(cls, params: Mapping[str, Any]) -> Dims:
+        return Dims(params["inputs"], params["outputs"], Interval(0.0, 1.0))
 
     @property
     def input_dim(self) -> int:

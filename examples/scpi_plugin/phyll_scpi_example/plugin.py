@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 from phyll_core import hookimpl
 from phyll_core.params import Param
@@ -11,15 +10,9 @@ from phyll_core.specs import SystemSpec
 from phyll_scpi_example import DEFAULT_RESOURCE, SPEC_FILE
 
 
-def _model(**kw: Any) -> Any:
-    from phyll_scpi_example.model import ResponseSystem
-
-    return ResponseSystem(**kw)
-
-
 @hookimpl
 def register_systems(register: Callable[[SystemSpec], None]) -> None:
-    from phyll_core.hardware.visa import VISA_PARAMS, visa_system_factory
+    from phyll_core.hardware.visa import VISA_PARAMS, visa_dims, visa_system_factory
 
     register(
         SystemSpec(
@@ -27,12 +20,13 @@ def register_systems(register: Callable[[SystemSpec], None]) -> None:
             visa_system_factory(SPEC_FILE, "scpi-demo"),
             "Example SCPI instrument (run phyll-scpi-emulator) through PyVISA TCPIP SOCKET.",
             (Param("resource", "str", DEFAULT_RESOURCE, "VISA resource string"), *VISA_PARAMS),
+            dims=visa_dims(SPEC_FILE),  # listed from the spec file, no instrument contacted
         )
     )
     register(
         SystemSpec(
             "scpi-demo-model",
-            _model,
+            "phyll_scpi_example.model:ResponseSystem",  # imported when used
             "The example instrument's response |s(x) @ M| computed directly (no hardware).",
             (
                 Param("inputs", "int", 20, "source channels", low=1),

@@ -29,6 +29,7 @@ scales every mode frequency by ``c(T) / c(T0)``; only ``G`` is recomputed.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import Any
 
 import attrs
@@ -63,7 +64,7 @@ from phyll_acoustic.validation import (
 from phyll_core.domain import Domain, Interval
 from phyll_core.errors import ParameterError
 from phyll_core.fields import param
-from phyll_core.system import Controls, PhysicalSystem
+from phyll_core.system import Controls, Dims, PhysicalSystem
 
 _BLAS: Any = None
 
@@ -409,6 +410,12 @@ class AcousticCavity(PhysicalSystem):
         return self.speed_of_sound * self.modes.k / (2 * np.pi)
 
     # -- PhysicalSystem ----------------------------------------------------------------------
+    @classmethod
+    def dims(cls, params: Mapping[str, Any]) -> Dims:
+        """``inputs`` tone amplitudes in [0, 1] in, ``outputs`` bins out (without building
+        the cavity)."""
+        return Dims(params["inputs"], params["outputs"], Interval(0.0, 1.0))
+
     @property
     def input_dim(self) -> int:
         return self.inputs

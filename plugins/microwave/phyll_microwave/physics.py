@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import attrs
 import numpy as np
-from scipy import special
 
 
 @attrs.frozen
@@ -50,7 +49,11 @@ def inverse_polarisability(
 
 def hankel2_0(x: np.ndarray) -> np.ndarray:
     """Hankel function of the second kind of order 0, ``H0^(2)(x) = J0(x) - i Y0(x)`` for
-    real ``x > 0``; equal to ``scipy.special.hankel2(0, x)`` but about three times faster."""
+    real ``x > 0``; equal to ``scipy.special.hankel2(0, x)`` but about three times faster.
+    SciPy's special functions are imported here, when a system is built, not with the module
+    (``phyll systems`` imports it to read the parameters)."""
+    from scipy import special
+
     return special.j0(x) - 1j * special.y0(x)
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import attrs
@@ -11,7 +11,7 @@ import numpy as np
 from phyll_core.domain import Binary, Domain, Interval
 from phyll_core.errors import ParameterError, PhysicalInputError
 from phyll_core.fields import param
-from phyll_core.system import Controls, PhysicalSystem
+from phyll_core.system import Controls, Dims, PhysicalSystem
 from phyll_microwave.encoding import to_bits
 from phyll_microwave.geometry import Geometry, default_geometry, drift
 from phyll_microwave.solvers import SOLVERS, DipoleModel
@@ -19,6 +19,28 @@ from phyll_microwave.solvers import SOLVERS, DipoleModel
 ENCODINGS = ("levels", "binary")
 MAX_BITS = 8
 MAX_ATOMS = 400
+
+
+def _fitted_atoms(inputs: int, atoms: int, bits: int, encoding: str) -> int:
+    """The number of meta-atoms: ``atoms``, or the ``inputs * bits`` (``inputs`` for the
+    binary encoding) that ``inputs > 0`` asks for; ParameterError when the two disagree."""
+    if inputs < 0:
+        raise ParameterError(f"system 'microwave': inputs must be >= 0, got {inputs}")
+    if not inputs:
+        return atoms
+    needed = inputs if encoding == "binary" else inputs * bits
+    default = attrs.fields(MicrowaveCavity).atoms.default
+    if atoms not in (default, needed):
+        raise ParameterError(
+            f"system 'microwave': inputs={inputs} needs atoms={needed}, got"
+            f" atoms={atoms}; give one of the two"
+        )
+    if needed > MAX_ATOMS:
+        raise ParameterError(
+            f"system 'microwave': inputs={inputs} needs {needed} meta-atoms, more than"
+            f" {MAX_ATOMS}; use fewer bits per value"
+        )
+    return needed
 
 
 @attrs.define(kw_only=True, eq=False)
@@ -119,26 +141,26 @@ class MicrowaveCavity(PhysicalSystem):
         bits = np.random.default_rng([self.seed, 2]).integers(0, 2, self.control_atoms)
         self._control_bits = bits.astype(bool)
 
+    @classmethod
+    def dims(cls, params: Mapping[str, Any]) -> Dims:
+        """Widths from the parameters alone (no geometry, no dipole matrix, no SciPy): the
+        input width follows ``inputs`` or ``atoms // bits`` (``atoms`` for ``binary``), the
+        output width is ``frequencies``. Raises ParameterError for the ``inputs``/``atoms``/
+        ``bits`` combinations that the constructor rejects."""
+        encoding, bits = params["encoding"], params["bits"]
+        atoms = _fitted_atoms(params["inputs"], params["atoms"], bits, encoding)
+        if encoding != "binary" and atoms % bits:
+            raise ParameterError(
+                f"system 'microwave': atoms ({atoms}) must be a multiple of bits ({bits})"
+            )
+        binary = encoding == "binary"
+        inputs = atoms if binary else atoms // bits
+        return Dims(inputs, params["frequencies"], Binary() if binary else Interval(0.0, 1.0))
+
     def _fit_inputs(self) -> None:
         """``inputs > 0`` asks for that input width: the metasurface gets ``inputs * bits``
         meta-atoms (``inputs`` with the binary encoding), in as many rows as needed."""
-        if self.inputs < 0:
-            raise ParameterError(f"system 'microwave': inputs must be >= 0, got {self.inputs}")
-        if not self.inputs:
-            return
-        needed = self.inputs if self.encoding == "binary" else self.inputs * self.bits
-        default = attrs.fields(type(self)).atoms.default
-        if self.atoms not in (default, needed):
-            raise ParameterError(
-                f"system 'microwave': inputs={self.inputs} needs atoms={needed}, got"
-                f" atoms={self.atoms}; give one of the two"
-            )
-        if needed > MAX_ATOMS:
-            raise ParameterError(
-                f"system 'microwave': inputs={self.inputs} needs {needed} meta-atoms, more than"
-                f" {MAX_ATOMS}; use fewer bits per value"
-            )
-        self.atoms = needed
+        self.atoms = _fitted_atoms(self.inputs, self.atoms, self.bits, self.encoding)
 
     def _check(self) -> None:
         def need(ok: bool, message: str) -> None:

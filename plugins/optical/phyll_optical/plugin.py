@@ -6,7 +6,7 @@ Importing this module is cheap: the simulator is imported only when a system is 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from phyll_core import hookimpl
@@ -78,6 +78,16 @@ def _optical(**kw: Any) -> Any:
     return OpticalSystem(**kw)
 
 
+def _dims(params: Mapping[str, Any]) -> Any:
+    """``inputs`` SLM values in [0, 1] in, the pooled camera image out: the widths that
+    ``phyll systems`` lists, without the simulator (or SciPy) being imported."""
+    from phyll_core.domain import Interval
+    from phyll_core.system import Dims
+    from phyll_optical.camera import pooled_side
+
+    return Dims(params["inputs"], pooled_side(params["frame"]) ** 2, Interval(0.0, 1.0))
+
+
 @hookimpl
 def register_systems(register: Callable[[SystemSpec], None]) -> None:
     register(
@@ -86,5 +96,6 @@ def register_systems(register: Callable[[SystemSpec], None]) -> None:
             _optical,
             "Multimode fibre/cavity: SLM, Fourier aperture, transmission matrix, camera.",
             PARAMS,
+            dims=_dims,
         )
     )
