@@ -12,9 +12,10 @@ A hardware author subclasses :class:`InstrumentSystem` and writes only the devic
 - optionally ``_measure_batch(setpoints)`` with ``max_batch > 0`` for a device that takes many
   rows per call (apply, trigger and acquire of a whole chunk; it then settles by itself).
 
-Everything that is the same for every instrument lives here: open/close and a context manager,
-exclusive cross-process locks on the device (its normalised address, see ``lock_key``, and the
-identity it reports, see :meth:`InstrumentSystem.claim_identity`), settle time, a timeout on
+Everything that is the same for every instrument lives here and in its mixins: open/close and a
+context manager, exclusive cross-process locks on the device (its normalised address, see
+``lock_key``, and the identity it reports, see :meth:`InstrumentSystem.claim_identity`; both in
+:mod:`phyll_core.hardware.session`), settle time, a timeout on
 every device call, retries with exponential backoff on transient errors (then one clear
 :class:`~phyll_core.hardware.errors.DeviceFailedError`, a
 :class:`~phyll_core.hardware.errors.DeviceOutageError` when the device stopped answering),
@@ -44,7 +45,6 @@ late counts as timed out. With ``hard_timeout=True`` every call runs on a worker
 from __future__ import annotations
 
 import abc
-import contextlib
 import time
 from typing import Any, ClassVar
 
@@ -60,7 +60,7 @@ from phyll_core.hardware.errors import (
     DeviceTimeoutError,
     MalformedReplyError,
 )
-from phyll_core.hardware.lock import DeviceLock, identity_key
+from phyll_core.hardware.lock import DeviceLock
 from phyll_core.hardware.log import JsonlAppender
 from phyll_core.hardware.meta import (
     ChunkMeta,
@@ -76,13 +76,14 @@ from phyll_core.hardware.options import (
     optional_path,
     positive,
 )
+from phyll_core.hardware.session import DeviceSession
 from phyll_core.system import PhysicalSystem
 
 REFERENCE_SEED = 20231117  # seed of the default reference input (any fixed value would do)
 
 
 @attrs.define(kw_only=True, eq=False)
-class InstrumentSystem(ControlSetpoints, PhysicalSystem, DeviceCalls):
+class InstrumentSystem(ControlSetpoints, PhysicalSystem, DeviceCalls, DeviceSession):
     """A PhysicalSystem backed by an instrument at ``address`` (see the module docstring).
 
     Runtime options (all keyword-only):
@@ -184,86 +185,6 @@ class InstrumentSystem(ControlSetpoints, PhysicalSystem, DeviceCalls):
         its address (default: ``address`` stripped; the VISA transport resolves host names and
         normalises the resource string)."""
         return self.address.strip()
-
-    # -- what a device step may call ---------------------------------------------------------
-    def claim_identity(self, identity: str) -> None:
-        """Lock the device also by the identity it reports (e.g. its ``*IDN?`` answer: maker,
-        model, serial number), so that one instrument reached through two addresses still has
-        one owner. Call it from ``_connect`` right after reading the identity and before any
-        command that changes the device's state: a refused process then changed nothing.
-        Raises DeviceBusyError when another process holds that identity, HardwareError when a
-        reconnect finds a different identity than the first connect (another instrument now
-        answers at the address)."""
-        key = identity_key(identity)
-        if not key:
-            return
-        held = self._id_lock
-        if held is not None:
-            if held.address != key:
-                raise HardwareError(
-                    f"device at {self.address} now identifies as {identity.strip()!r}, not as"
-                    f" {held.label!r} when it was opened: another instrument answers there"
-                )
-            return
-        lock = DeviceLock(key, self.lock_dir, label=identity.strip())
-        lock.acquire()
-        self._id_lock = lock
-
-    # -- lifecycle ---------------------------------------------------------------------------
-    @property
-    def is_open(self) -> bool:
-        """True between :meth:`open` (or the first query) and :meth:`close`."""
-        return self._lock is not None
-
-    def open(self) -> InstrumentSystem:
-        """Lock the device address, open the log, connect (with retries) and take the first
-        reference measurement. Idempotent; the first query opens the system automatically.
-        Raises DeviceBusyError when another process holds the device (its address or, once
-        connected, its identity)."""
-        if self._lock is not None:
-            return self
-        lock = DeviceLock(self.lock_key, self.lock_dir, label=self.address)
-        lock.acquire()
-        self._lock = lock
-        try:
-            if self.log_path is not None:
-                self._log = JsonlAppender(self.log_path, self.log_fsync_interval).open()
-                self._log.append(self._session_record())
-            self._run_with_retries(lambda: None)  # connects (and retries connecting)
-            if self.reference_every > 0:
-                self._measure_reference()
-        except BaseException:
-            self.close()
-            raise
-        return self
-
-    def close(self) -> None:
-        """Disconnect, close the log and release the device lock. Idempotent, never raises
-        for a device that is already gone."""
-        if self._rt.connected:
-            self._disconnect_quietly()
-        worker, self._rt.worker = self._rt.worker, None
-        if worker is not None:
-            worker.stop()
-        log, self._log = self._log, None
-        if log is not None:
-            with contextlib.suppress(OSError):
-                log.close()
-        for name in ("_id_lock", "_lock"):
-            lock = getattr(self, name)
-            setattr(self, name, None)
-            if lock is not None:
-                lock.release()
-
-    def __enter__(self) -> InstrumentSystem:
-        return self.open()
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def __del__(self) -> None:
-        with contextlib.suppress(Exception):
-            self.close()
 
     # -- what phyll calls --------------------------------------------------------------------
     def encode(self, x: Any) -> np.ndarray:
