@@ -20,6 +20,9 @@ class Adam:
     beta2: float = 0.999
     eps: float = 1e-8
     state: dict[str, np.ndarray] = attrs.field(factory=dict)
+    _scratch: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = attrs.field(
+        factory=dict, init=False, repr=False, eq=False
+    )
 
     def init(self, params: dict[str, np.ndarray]) -> None:
         """Zero moments for each parameter array and a step counter."""
@@ -36,13 +39,28 @@ class Adam:
         step = self.lr * np.sqrt(1.0 - b2**t) / (1.0 - b1**t)
         for k, g in grads.items():
             m, v = self.state[f"m/{k}"], self.state[f"v/{k}"]
+            tmp, denom, update = self._buffers(k, g)
             m *= b1
-            m += (1.0 - b1) * g
+            np.multiply(g, 1.0 - b1, out=tmp)
+            m += tmp
             v *= b2
-            v += (1.0 - b2) * np.square(g)
+            np.square(g, out=tmp)
+            tmp *= 1.0 - b2
+            v += tmp
             p = params[k]
             if self.weight_decay:
                 p *= 1.0 - self.lr * self.weight_decay
-            denom = np.sqrt(v)
+            np.sqrt(v, out=denom)
             denom += self.eps
-            p -= step * m / denom
+            np.multiply(m, step, out=update)  # the step itself in float64 (step is a float64)
+            update /= denom
+            p -= update
+
+    def _buffers(self, key: str, like: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Scratch arrays for the gradient ``key``: two of its dtype and one float64 (kept
+        between steps to avoid allocations; not optimiser state)."""
+        buf = self._scratch.get(key)
+        if buf is None or buf[0].shape != like.shape or buf[0].dtype != like.dtype:
+            buf = (np.empty_like(like), np.empty_like(like), np.empty(like.shape, np.float64))
+            self._scratch[key] = buf
+        return buf
