@@ -32,6 +32,8 @@ from phyll_core.engine.network import embed
 from phyll_core.engine.rule import LearningRule, Problem
 from phyll_core.errors import PhyllError
 
+SCORE_ROWS = 8192  # at most this many physical rows (samples x labels) per scoring pass
+
 
 class _LocalRule(LearningRule):
     """Blocks of :class:`LocalBlock` plus a readout; subclasses say what goes in."""
@@ -148,8 +150,14 @@ class PhyLL(_LocalRule):
 
     def scores(self, x: np.ndarray, calibrate: bool = False) -> np.ndarray:
         """Summed goodness of every label for every row: (n, C). One physical pass per block
-        of ``n * C`` rows (``calibrate``: see :meth:`LocalBlock.z`)."""
-        return self._scores(x, calibrate)[0]
+        of ``n * C`` rows (``calibrate``: see :meth:`LocalBlock.z`), made in chunks of at most
+        :data:`SCORE_ROWS` rows so that memory stays bounded (rows are independent: the same
+        scores); a pass that calibrates the physical layers takes every row at once."""
+        assert self.problem is not None
+        n, step = x.shape[0], max(1, SCORE_ROWS // self.problem.n_classes)
+        if n <= step or (calibrate and not all(b.layer.calibrated for b in self.blocks)):
+            return self._scores(x, calibrate)[0]
+        return np.concatenate([self._scores(x[i : i + step])[0] for i in range(0, n, step)])
 
     def _scores(self, x: np.ndarray, calibrate: bool = False) -> tuple[np.ndarray, np.ndarray]:
         """:meth:`scores` and block 0's ``z`` of the ``n * C`` rows (label-major order)."""
