@@ -52,6 +52,7 @@ def run_one(
     drift: float = 0.0,
     drift_at: int = 0,
     batch_size: int = 0,
+    initial: int = 0,
 ) -> dict[str, Any]:
     """Train one run; return test accuracy (after every epoch from ``drift_at`` on when
     ``drift`` > 0), physical and control queries, digital FLOPs and seconds."""
@@ -63,6 +64,11 @@ def run_one(
         epochs=10**6, eval_every=10**6, width=width, batch_size=batch_size,
     )
     run = Run(config)
+    if initial:  # start from a seeded random control setting instead of the system's own
+        for s in run.unique_systems():
+            spec = s.controls
+            if spec is not None:
+                s.set_controls(spec.domain.sample(np.random.default_rng([initial, 5]), spec.shape))
     start = time.perf_counter()
 
     def test_accuracy() -> float:
@@ -129,6 +135,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--drift", type=float, default=0.0, help="microwave drift strength")
     parser.add_argument("--drift-at", type=int, default=0)
     parser.add_argument("--parts", default="accuracy,widths,drift")
+    parser.add_argument(
+        "--leverage", type=int, default=0,
+        help="part 'leverage': seed 0 with frozen controls at N random settings",
+    )
     parser.add_argument("--json-out", default="", help="also write all runs to this JSON file")
     parser.add_argument("--no-write", action="store_true", help="do not touch docs/results.md")
     parser.add_argument("--quick", action="store_true", help="1 seed, 2 epochs, digits")
@@ -143,8 +153,10 @@ def main(argv: list[str] | None = None) -> int:
     systems = [s for s in args.systems.split(",") if s]
     seeds = range(args.seeds)
     base_rule = {"negatives": "random"}
-    out: dict[str, Any] = {"accuracy": {}, "widths": {}, "drift": {}, "settings": {}}
-    for part in ("accuracy", "widths", "drift"):
+    out: dict[str, Any] = {
+        "accuracy": {}, "widths": {}, "drift": {}, "leverage": {}, "settings": {}
+    }
+    for part in ("accuracy", "widths", "drift", "leverage"):
         out["settings"][part] = {
             "dataset": args.dataset, "epochs": args.epochs, "seeds": args.seeds,
             "drift": args.drift, "drift_at": args.drift_at,
@@ -181,6 +193,15 @@ def main(argv: list[str] | None = None) -> int:
                         log(f"{system} {label} width {width} seed {seed}:"
                             f" {100 * r['accuracy']:.1f} %")
                     out["widths"][system][f"{label}@{width}"] = runs
+    if "leverage" in parts and args.leverage:
+        for system in systems:
+            params, _ = SYSTEMS[system]
+            runs = []
+            for k in range(args.leverage):
+                r = run_one(system, params, base_rule, 0, args.epochs, args.dataset, initial=k)
+                runs.append(r)
+                log(f"{system} frozen at setting {k}: {100 * r['accuracy']:.1f} %")
+            out["leverage"][system] = runs
     if "drift" in parts and args.drift > 0:
         params, trained = SYSTEMS["microwave"]
         by = {"frozen": [], "trained": []}
@@ -205,11 +226,13 @@ def main(argv: list[str] | None = None) -> int:
 def write_from(files: list[str], args: argparse.Namespace) -> int:
     """Merge the parts of earlier ``--json-out`` files (each keeps its own settings) and write
     the section."""
-    out: dict[str, Any] = {"accuracy": {}, "widths": {}, "drift": {}, "settings": {}}
+    out: dict[str, Any] = {
+        "accuracy": {}, "widths": {}, "drift": {}, "leverage": {}, "settings": {}
+    }
     for name in files:
         data = json.loads(Path(name).read_text())
-        for part in ("accuracy", "widths", "drift"):
-            if data[part]:
+        for part in ("accuracy", "widths", "drift", "leverage"):
+            if data.get(part):
                 out[part].update(data[part])
                 out["settings"][part] = data["settings"][part]
     body = report(out, args)
@@ -288,6 +311,18 @@ def report(out: dict[str, Any], args: argparse.Namespace) -> str:
             f" counted after the drift, 0 = right after it; {setting('drift')}):"
         )
         parts.append(drift_table(out["drift"], d["drift_at"]))
+    if out.get("leverage"):
+        parts.append(
+            f"Leverage of the controls: frozen controls at random settings (setting 0: the"
+            f" system's own; {setting('leverage')} but seed 0 only):"
+        )
+        lines = ["| system | test accuracy per setting (%) | spread (max - min) |", "|---|---|---|"]
+        for system, runs in out["leverage"].items():
+            acc = [100 * r["accuracy"] for r in runs]
+            lines.append(
+                f"| {system} | {', '.join(f'{a:.1f}' for a in acc)} | {max(acc) - min(acc):.1f} |"
+            )
+        parts.append("\n".join(lines))
     return "\n\n".join(parts)
 
 
