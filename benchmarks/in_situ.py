@@ -247,7 +247,7 @@ def write_from(files: list[str], args: argparse.Namespace) -> int:
 def width_table(widths: dict[str, Any], accuracy: dict[str, Any]) -> str:
     lines = [
         "| system | controls @ width | test accuracy (%) | digital FLOPs (training) |"
-        " FLOPs vs frozen @ 64 |",
+        " frozen@64 FLOPs / these |",
         "|---|---|---|---|---|",
     ]
     for system, by in widths.items():
@@ -258,7 +258,7 @@ def width_table(widths: dict[str, Any], accuracy: dict[str, Any]) -> str:
         ref_flops = statistics.fmean(r["flops"] for r in ref) if ref else None
         for label, runs in rows.items():
             flops = statistics.fmean(r["flops"] for r in runs)
-            ratio = f"{ref_flops / flops:.2f}x fewer" if ref_flops else ""
+            ratio = f"{ref_flops / flops:.2f}" if ref_flops else ""
             acc = _stats([r["accuracy"] for r in runs])
             lines.append(f"| {system} | {label} | {acc} | {flops:.3g} | {ratio} |")
     return "\n".join(lines)
