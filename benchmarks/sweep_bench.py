@@ -78,12 +78,19 @@ def main() -> None:
     # scheduling alone: the time the worker spends outside the runs' own timers, per run
     idle = statistics.median((w - s - inner) / runs for w, s, inner in rows["w1"])
     ratio = w2 / seq
+    # how busy the 2 workers were: the runs' own seconds over 2 x (wall - start-up)
+    busy = statistics.median(inner / (2 * (w - s)) for w, s, inner in rows["w2"])
     load = f"{load_before[0]:.2f} before, {load_after[0]:.2f} after (1-minute load average)"
     print(f"{runs} runs: sequential {seq:.2f} s, 2 workers {w2:.2f} s"
           f" (ratio {ratio:.2f}, target <= 0.6), cluster start-up {w2_startup:.2f} s")
     print(f"overhead per run (1 worker, start-up excluded, minus sequential): {overhead:.3f} s"
           f" (target <= 0.3); outside the runs' own timers: {idle:.3f} s")
+    print(f"2 workers busy {100 * busy:.0f} % of the time after start-up")
     print(f"load: {load}")
+    try:
+        autogroup = Path("/proc/sys/kernel/sched_autogroup_enabled").read_text().strip()
+    except OSError:
+        autogroup = "n/a"
     if args.write:
         from results import write_section
 
@@ -102,9 +109,14 @@ Grid: `{grid_text(args.seeds)}` ({runs} runs; interleaved rounds: {args.rounds},
 Overhead per run (the 1-worker sweep minus its start-up minus the sequential time, per run):
 **{overhead:.3f} s** (target <= 0.3 s); of which outside the runs' own timers (submission,
 transfer, result, record written by the driver): {idle:.3f} s per run; the rest is the runs
-being slower in a worker process beside the scheduler and the driver. Load during the
-measurement: {load}; the machine's 2 cores are shared with other jobs, so the 2-worker ratio
-is bounded by the cores left free.
+being slower in a worker process beside the scheduler and the driver.
+
+The 2 workers were busy {100 * busy:.0f} % of the time after start-up (the runs' own seconds
+over 2 x the wall time): the scheduling keeps both busy. Load during the measurement: {load}.
+The machine's 2 cores are shared with other jobs and Linux's autogroup scheduler
+(`/proc/sys/kernel/sched_autogroup_enabled` = {autogroup}) shares CPU time between terminal
+sessions, not processes, so on a loaded machine the two workers of one sweep share the CPU
+time one process would get: the wall-time ratio then measures the load, not the sweep.
 """
         write_section("sweep", "Sweeps on Dask: throughput and overhead", body)
 

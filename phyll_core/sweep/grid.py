@@ -71,7 +71,14 @@ class RunSpec:
         )
 
     def to_json(self) -> dict[str, Any]:
-        return {"settings": self.settings, "drift": self.drift, "drift_at": self.drift_at}
+        """Settings, drift and the key (sent along, so a worker whose phyll has other defaults
+        still files its result under the driver's key)."""
+        return {
+            "key": self.key,
+            "settings": self.settings,
+            "drift": self.drift,
+            "drift_at": self.drift_at,
+        }
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> RunSpec:

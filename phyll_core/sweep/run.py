@@ -109,7 +109,7 @@ def base_record(spec_json: dict[str, Any], started: float) -> dict[str, Any]:
     spec = RunSpec.from_json(spec_json)
     return {
         "format": FORMAT,
-        "key": spec.key,
+        "key": spec_json.get("key", spec.key),
         **spec_json,
         "versions": versions(spec.settings),
         "host": socket.gethostname(),
