@@ -129,6 +129,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--dataset", default="mnist1d")
     parser.add_argument("--seeds", type=int, default=5)
+    parser.add_argument("--seed-offset", type=int, default=0, help="first seed (split runs)")
     parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--systems", default="microwave,optical")
     parser.add_argument("--widths", default="", help="smaller widths, e.g. 16,32")
@@ -151,7 +152,7 @@ def main(argv: list[str] | None = None) -> int:
         args.dataset, args.seeds, args.epochs, args.no_write = "digits", 1, 2, True
     parts = set(args.parts.split(","))
     systems = [s for s in args.systems.split(",") if s]
-    seeds = range(args.seeds)
+    seeds = range(args.seed_offset, args.seed_offset + args.seeds)
     base_rule = {"negatives": "random"}
     out: dict[str, Any] = {
         "accuracy": {}, "widths": {}, "drift": {}, "leverage": {}, "settings": {}
