@@ -169,6 +169,9 @@ def train(
         D.standardise, "--standardise/--no-standardise", help="Standardise physical outputs."
     ),
     dtype: str = typer.Option(D.dtype, "--dtype", help="Engine float type: float64 or float32."),
+    labels: str = typer.Option(
+        D.labels, "--labels", help="Label slots through the physics (physical) or around it."
+    ),
     param: list[str] = PARAM,
     rule_param: list[str] = RULE_PARAM,
     out: Path | None = typer.Option(

@@ -59,6 +59,7 @@ class TrainConfig:
     project: bool = True
     encoder: str = "offset"
     standardise: bool = True
+    labels: str = "physical"
     patience: int = 0
     eval_every: int = 0
     dtype: str = "float64"
@@ -94,6 +95,8 @@ class TrainConfig:
             raise PhyllError(f"--eval-every must be >= 0 (0: automatic), got {self.eval_every}")
         if self.dtype not in ("float64", "float32"):
             raise PhyllError(f"--dtype must be float64 or float32, got {self.dtype!r}")
+        if self.labels not in ("physical", "digital"):
+            raise PhyllError(f"--labels must be physical or digital, got {self.labels!r}")
         if self.encoder not in ("offset", "magnitude"):
             raise PhyllError(f"--encoder must be offset or magnitude, got {self.encoder!r}")
 

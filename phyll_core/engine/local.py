@@ -46,13 +46,18 @@ def build_loss(
 class LocalBlock:
     """One block: ``z = [P(enc(h)), h]``, ``a = z W^T + b``, trained on a local loss."""
 
-    def __init__(self, problem: Problem, index: int, in_width: int) -> None:
+    def __init__(
+        self, problem: Problem, index: int, in_width: int, label_slots: int = 0
+    ) -> None:
+        """``label_slots``: leading columns of the block input (the label embedding) that
+        bypass the physics and reach ``z`` through the skip connection only."""
         rng = problem.rng(1, index)
         self.index = index
         self.skip = problem.skip
+        self.label_slots = label_slots
         self.layer = PhysicalLayer.build(
             problem.system(index),
-            in_width,
+            in_width - label_slots,
             rng,
             problem.project,
             encoder=problem.encoder,
@@ -85,13 +90,22 @@ class LocalBlock:
     def system(self) -> PhysicalSystem:
         return self.layer.system
 
-    def z(self, h: np.ndarray, calibrate: bool = False) -> np.ndarray:
-        """Physical pass plus skip concatenation, with a trailing column of ones (bias);
-        ``calibrate`` fixes the physical layer's statistics from ``h`` if not done yet.
-        The block's own controls, if any, are set on the system first."""
+    def physics(self, h: np.ndarray, calibrate: bool = False) -> np.ndarray:
+        """The standardised physical outputs for block inputs ``h`` (one physical pass of the
+        columns after the label slots); the block's own controls, if any, are set first."""
         if self.controls is not None:
             self.controls.apply(self.layer.system)
-        phys = self.layer.forward(h, calibrate=calibrate)
+        return self.layer.forward(h[:, self.label_slots :], calibrate=calibrate)
+
+    def z(
+        self, h: np.ndarray, calibrate: bool = False, phys: np.ndarray | None = None
+    ) -> np.ndarray:
+        """Physical pass plus skip concatenation, with a trailing column of ones (bias);
+        ``calibrate`` fixes the physical layer's statistics from ``h`` if not done yet.
+        The block's own controls, if any, are set on the system first. ``phys``: physical
+        outputs already measured for these rows (no physical pass)."""
+        if phys is None:
+            phys = self.physics(h, calibrate)
         k = phys.shape[1]
         z = np.empty((h.shape[0], k + (h.shape[1] if self.skip else 0) + 1), dtype=self.dtype)
         z[:, :k] = phys  # cast to the engine's dtype on the way in

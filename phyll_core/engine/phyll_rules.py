@@ -50,8 +50,10 @@ class _LocalRule(LearningRule):
         self.problem = problem
         width = problem.n_features + (problem.n_classes if self.labelled else 0)
         self.blocks = []
+        digital = self.labelled and problem.labels == "digital"
         for k in range(problem.blocks):
-            self.blocks.append(LocalBlock(problem, k, width))
+            slots = problem.n_classes if digital and k == 0 else 0
+            self.blocks.append(LocalBlock(problem, k, width, label_slots=slots))
             width = problem.width
         if self.physics.active:
             for block in self.blocks:
@@ -83,6 +85,9 @@ class _LocalRule(LearningRule):
         for block in self.blocks:
             if block.index == 0 and z0 is not None:
                 z_pos, z_neg = z0
+            elif block.label_slots:  # positives and negatives share the label-free physics
+                phys = block.physics(h_pos, calibrate=True)
+                z_pos, z_neg = block.z(h_pos, phys=phys), block.z(h_neg, phys=phys)
             else:
                 z_pos, z_neg = block.z(h_pos, calibrate=True), block.z(h_neg)
             metrics[f"loss_block{block.index}"] = block.train(z_pos, z_neg)
@@ -168,7 +173,11 @@ class PhyLL(_LocalRule):
         total = np.zeros(n * c, dtype=x.dtype)
         z0 = h
         for block in self.blocks:
-            z = block.z(h, calibrate=calibrate)
+            if block.label_slots:  # label-free physics: one pass of the n rows, shared
+                phys = block.physics(h[:n], calibrate=calibrate)
+                z = block.z(h, phys=np.tile(phys, (c, 1)))
+            else:
+                z = block.z(h, calibrate=calibrate)
             if block.index == 0:
                 z0 = z
             h = block.project(z)

@@ -43,6 +43,7 @@ class Problem:
     project: bool = True
     encoder: str = "offset"
     standardise: bool = True
+    labels: str = "physical"
     lr: Sequence[float] = (1e-2,)
     weight_decay: float = 0.0
     inner_steps: int = 10

@@ -143,6 +143,7 @@ class Run:
             project=config.project,
             encoder=config.encoder,
             standardise=config.standardise,
+            labels=config.labels,
             dtype=config.dtype,
             lr=config.lr,
             weight_decay=config.weight_decay,
