@@ -100,3 +100,16 @@ def test_help_imports_no_dask() -> None:
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           timeout=120, check=False)
     assert proc.returncode == 0, proc.stderr
+
+
+def test_a_record_keeps_the_key_the_driver_sent() -> None:
+    """A worker whose phyll fills in other defaults must still file the run under the driver's
+    key (else the driver would wait for a key that never comes)."""
+    from phyll_core.datasets import load, split
+    from phyll_core.sweep.run import execute_run
+
+    spec = _grid()[0]
+    sent = spec.to_json() | {"key": "0123456789abcdef"}
+    data = split(load("iris"), spec.settings["seed"], spec.settings["test_fraction"])
+    record = execute_run(sent, data)
+    assert record["status"] == "ok" and record["key"] == "0123456789abcdef"
