@@ -1,7 +1,8 @@
 """Extract the console blocks of the documentation and run them as a user would.
 
-Every fenced block marked ``console`` or ``bash`` in ``docs/**/*.md`` and ``README.md`` is a
-list of commands: in a ``console`` block the lines that start with ``$ `` (or every line when
+Every fenced block marked ``console`` or ``bash`` in ``docs/**/*.md`` and ``README.md`` (but
+``docs/results.md``, whose blocks are the benchmark commands behind its figures) is a list of
+commands: in a ``console`` block the lines that start with ``$ `` (or every line when
 none does), in a ``bash`` block every line; a trailing ``\\`` continues a command. The blocks of
 one page run in order in one fresh temporary folder (a reader follows a page from the top), with
 this interpreter's ``phyll`` and ``python`` first on ``PATH``.
@@ -43,7 +44,10 @@ from importlib import metadata
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-PAGES = sorted([*REPO.glob("docs/**/*.md"), REPO / "README.md"])
+#: docs/results.md is left out: its blocks are the commands that produced the measured figures
+#: (benchmarks of minutes to hours, run from the repository root), not steps for a reader
+MEASUREMENTS = {REPO / "docs" / "results.md"}
+PAGES = sorted(p for p in [*REPO.glob("docs/**/*.md"), REPO / "README.md"] if p not in MEASUREMENTS)
 BLOCK = re.compile(
     r"(?:<!--\s*docs-test:(?P<marks>[^>]*?)-->\s*\n)?^```(?P<lang>console|bash)[ \t]*\n"
     r"(?P<body>.*?)^```",
