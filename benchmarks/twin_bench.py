@@ -73,7 +73,8 @@ def ridge_rmse(train, test, lam: float = 1e-3) -> float:  # type: ignore[no-unty
 
 # -- fit --------------------------------------------------------------------------------------
 def part_fit(repeats: int) -> None:
-    from phyll_tf_twin.twin import FitOptions, fit_twin
+    from phyll_tf_twin.fit import fit_twin
+    from phyll_tf_twin.twin import FitOptions
 
     from phyll_core.domain import Interval
 
@@ -138,7 +139,8 @@ pessimistic; the CPU time is the less load-dependent number.
 
 # -- drift ------------------------------------------------------------------------------------
 def part_drift(window: int = 2000, block: int = 1000) -> None:
-    from phyll_tf_twin.twin import FitOptions, fit_twin
+    from phyll_tf_twin.fit import fit_twin
+    from phyll_tf_twin.twin import FitOptions
 
     from phyll_core.domain import Interval
 

@@ -119,7 +119,8 @@ def fit(
     MODEL.keras and its metadata MODEL.keras.json."""
     from phyll_core.cli.output import print_json, print_table
     from phyll_tf_twin.data import infer_domain, parse_domain, query_system
-    from phyll_tf_twin.twin import FitOptions, fit_twin, metadata_path, model_path
+    from phyll_tf_twin.fit import fit_twin
+    from phyll_tf_twin.twin import FitOptions, metadata_path, model_path
 
     target = model_path(out)  # refuse a bad suffix before any work
     options = FitOptions(

@@ -39,7 +39,8 @@ from phyll_core.engine.rule import LearningRule, Problem
 from phyll_core.errors import PhyllError
 from phyll_core.system import PhysicalSystem
 from phyll_tf_twin import _tf
-from phyll_tf_twin.twin import FitOptions, Twin, build_model
+from phyll_tf_twin.fit import build_model
+from phyll_tf_twin.twin import FitOptions, Twin
 
 _TINY = 1e-12
 
@@ -132,7 +133,7 @@ class _TwinRule(LearningRule):
     def _ensure_twins(self) -> None:
         """Fit the missing twins from queries of their systems (first training step)."""
         from phyll_tf_twin.data import sample_system
-        from phyll_tf_twin.twin import fit_twin
+        from phyll_tf_twin.fit import fit_twin
 
         assert self.problem is not None
         for j, system in enumerate(self._systems()):

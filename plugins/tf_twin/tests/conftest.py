@@ -66,7 +66,8 @@ def system_params() -> list[str]:
 def small_twin(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A twin of the test system, fitted from 2,000 queries (a few seconds)."""
     from phyll_tf_twin.data import query_system
-    from phyll_tf_twin.twin import FitOptions, fit_twin
+    from phyll_tf_twin.fit import fit_twin
+    from phyll_tf_twin.twin import FitOptions
 
     pairs, domain = query_system(SYSTEM, SYSTEM_PARAMS, 2000, seed=0)
     twin = fit_twin(pairs, domain, FitOptions(hidden=(64, 64), epochs=60, batch_size=32))

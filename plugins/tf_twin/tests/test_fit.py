@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 from conftest import SMALL_FIT, SYSTEM, SYSTEM_PARAMS, system_params
 from phyll_tf_twin.data import Pairs, load_pair_files, parse_rows, query_system
-from phyll_tf_twin.twin import FitOptions, Twin, fit_twin, metadata_path
+from phyll_tf_twin.fit import fit_twin
+from phyll_tf_twin.twin import FitOptions, Twin, metadata_path
 
 from phyll_core.errors import CheckpointError, DatasetError
 

@@ -9,9 +9,10 @@ import numpy as np
 import pytest
 from conftest import SYSTEM, SYSTEM_PARAMS
 from phyll_tf_twin import _tf
+from phyll_tf_twin.fit import fit_twin
 from phyll_tf_twin.rules import InSilico, PhysicsAware, _tf_encode
 from phyll_tf_twin.system import TwinSystem
-from phyll_tf_twin.twin import FitOptions, Twin, fit_twin
+from phyll_tf_twin.twin import FitOptions, Twin
 
 from phyll_core.domain import Binary, Interval
 from phyll_core.engine import Problem, TrainConfig
