@@ -30,6 +30,7 @@ from phyll_core.hardware.visa import (
     VisaInstrumentSystem,
     VisaSpec,
     load_visa_spec,
+    visa_dims,
     visa_system_factory,
 )
 
@@ -56,5 +57,6 @@ __all__ = [
     "read_log",
     "runtime_options",
     "save_pairs",
+    "visa_dims",
     "visa_system_factory",
 ]
