@@ -32,6 +32,8 @@ COMMANDS = {
     "phyll --help": ["--help"],
     "phyll plugins": ["plugins"],
     "phyll datasets": ["datasets"],
+    "phyll systems": ["systems"],
+    "phyll systems show microwave": ["systems", "show", "microwave"],
     "phyll train --help": ["train", "--help"],
     "phyll train": ["train"],
 }
@@ -101,6 +103,10 @@ def body(rows: list[dict[str, object]], repeats: int) -> str:
         "Bare `phyll train` (circles through random-features, 60 epochs) writes its run folder"
         " with plots, so it imports matplotlib; circles, the stratified split and the readout"
         " are NumPy code (no scikit-learn).",
+        "",
+        "`phyll systems` and `phyll systems show` read every system's widths from its spec"
+        " (`PhysicalSystem.dims` or `SystemSpec(dims=...)`) without building it: no dipole"
+        " matrix for `microwave`, no SciPy special functions.",
     ]
     return "\n".join(lines)
 
