@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 _EPS = 1e-12
+_ROWS = 4096  # rows per chunk of temporaries in CosineGoodness.forward
 
 
 def softplus(x: np.ndarray) -> np.ndarray:
@@ -84,7 +85,13 @@ class CosineGoodness(Goodness):
 
     def forward(self, a: np.ndarray) -> tuple[np.ndarray, Any]:
         norm = np.sqrt(np.einsum("ij,ij->i", a, a)) + _EPS
-        g = (np.abs(a) @ self.p) / norm
+        if a.shape[0] <= _ROWS:
+            g = (np.abs(a) @ self.p) / norm
+        else:  # |a| in chunks of rows: no temporary as large as ``a`` (the same numbers)
+            g = np.concatenate(
+                [np.abs(a[i : i + _ROWS]) @ self.p for i in range(0, a.shape[0], _ROWS)]
+            )
+            g /= norm
         return g, (a, g, norm)
 
     def backward(self, cache: Any, g_bar: np.ndarray) -> np.ndarray:

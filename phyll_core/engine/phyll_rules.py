@@ -178,9 +178,11 @@ class PhyLL(_LocalRule):
                 z = block.z(h, phys=np.tile(phys, (c, 1)))
             else:
                 z = block.z(h, calibrate=calibrate)
+            del h  # free each block's input and z early: n * C rows of wide blocks are large
             if block.index == 0:
                 z0 = z
             h = block.project(z)
+            del z
             total += block.goodness.value(h)
         return total.reshape(c, n).T, z0
 
