@@ -106,17 +106,18 @@ Grid: `{grid_text(args.seeds)}` ({runs} runs; interleaved rounds: {args.rounds},
 | LocalCluster, 2 workers (`--workers 2`) | {w2:.2f} s | {w2_note} |
 | LocalCluster, 1 worker | {w1:.2f} s | start-up {w1_startup:.2f} s |
 
-Overhead per run (the 1-worker sweep minus its start-up minus the sequential time, per run):
-**{overhead:.3f} s** (target <= 0.3 s); of which outside the runs' own timers (submission,
-transfer, result, record written by the driver): {idle:.3f} s per run; the rest is the runs
-being slower in a worker process beside the scheduler and the driver.
+Overhead per run, like for like (the 1-worker sweep minus its start-up minus the sequential
+time, per run): **{overhead:.3f} s** (target <= 0.3 s; a negative value is within the noise of
+the load). Time outside the runs' own timers (submission, transfer, result, the driver writing
+the record): **{idle:.3f} s** per run.
 
 The 2 workers were busy {100 * busy:.0f} % of the time after start-up (the runs' own seconds
 over 2 x the wall time): the scheduling keeps both busy. Load during the measurement: {load}.
 The machine's 2 cores are shared with other jobs and Linux's autogroup scheduler
 (`/proc/sys/kernel/sched_autogroup_enabled` = {autogroup}) shares CPU time between terminal
-sessions, not processes, so on a loaded machine the two workers of one sweep share the CPU
-time one process would get: the wall-time ratio then measures the load, not the sweep.
+sessions, not processes, so on a loaded machine the two workers of one sweep may share the
+CPU time one process would get (each run took about twice as long with 2 workers as alone):
+the wall-time ratio then measures the load, not the sweep. Not measured on an idle machine.
 """
         write_section("sweep", "Sweeps on Dask: throughput and overhead", body)
 
