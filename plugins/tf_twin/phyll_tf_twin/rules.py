@@ -152,26 +152,26 @@ class _TwinRule(LearningRule):
     # -- numpy forward through the real systems ----------------------------------------------
     def _calibrate(self, x: np.ndarray) -> None:
         """Fix each physical layer's encoder and output statistics from the first batch (see
-        :mod:`phyll_core.engine.network`): through the real system for ``pat``, through the
-        twin for ``in-silico`` (which never queries the real system while training)."""
+        :mod:`phyll_core.engine.network`) through the twins: ``in-silico`` never queries the
+        real system while training (``pat`` calibrates inside its first real forward pass)."""
         assert self.problem is not None
         h = x
         for k, layer in enumerate(self.layers):
-            if self.uses_real_forward:
-                p = layer.forward(h, calibrate=True)
-            else:
-                layer.calibrate_with(h, self.twin_of(k).predict)
-                p = layer.standardised(self.twin_of(k).predict(layer.encode(h)))
+            layer.calibrate_with(h, self.twin_of(k).predict)
+            p = layer.standardised(self.twin_of(k).predict(layer.encode(h)))
             z = np.hstack([p, h]) if self.problem.skip else p
             w = self.params[f"W{k}"]
             h = z @ w[:, :-1].T + w[:, -1]
 
-    def _forward_real(self, x: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
-        """Logits and the real physical outputs of every block (standardised)."""
+    def _forward_real(
+        self, x: np.ndarray, calibrate: bool = False
+    ) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Logits and the real physical outputs of every block (standardised); ``calibrate``
+        fixes the layers' statistics from these rows if not done yet (no extra query)."""
         assert self.problem is not None
         h, phys = x, []
         for k, layer in enumerate(self.layers):
-            p = layer.forward(h)
+            p = layer.forward(h, calibrate=calibrate)
             phys.append(p)
             z = np.hstack([p, h]) if self.problem.skip else p
             w = self.params[f"W{k}"]
@@ -238,11 +238,11 @@ class _TwinRule(LearningRule):
     def step(self, x: np.ndarray, y: np.ndarray, rng: np.random.Generator) -> dict[str, float]:
         assert self.problem is not None
         self._ensure_twins()
-        if not all(layer.calibrated for layer in self.layers):
+        if not self.uses_real_forward and not all(layer.calibrated for layer in self.layers):
             self._calibrate(x)
         loss = float("nan")
         for _ in range(self.problem.inner_steps):
-            phys = self._forward_real(x)[1] if self.uses_real_forward else None
+            phys = self._forward_real(x, calibrate=True)[1] if self.uses_real_forward else None
             loss, grads = self._gradients(x, y.astype(np.int64), phys)
             self.opt.update(self.params, grads)
         return {"loss": loss}
