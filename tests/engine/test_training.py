@@ -55,10 +55,10 @@ def test_hardest_negatives_take_the_best_scoring_wrong_label():
     seen = {}
     train_blocks = rule._train_blocks
 
-    def spy(h_pos, h_neg, z0=None):
+    def spy(h_pos, h_neg, z0=None, rng=None):
         seen["neg"] = np.argmax(h_neg[:, : run.data.n_classes], axis=1)
         seen["z0"] = z0
-        return train_blocks(h_pos, h_neg, z0)
+        return train_blocks(h_pos, h_neg, z0, rng)
 
     rule._train_blocks = spy
     rule.step(x, y, np.random.default_rng(0))
