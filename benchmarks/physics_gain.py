@@ -7,7 +7,8 @@ runs), ``phyll train`` defaults except the options named:
   microwave, optical x skip on and off, PhyLL; plus ``--rule backprop`` (an equal digital MLP,
   no physics) per dataset;
 - ``depth``: blocks 1, 2, 4, 10 on mnist1d through ``--depth-system`` (and identity);
-- ``circles``: circles through every system (the no-regression check).
+- ``circles``: circles through every system, and ``regression``: digits through identity and
+  optical (the no-regression checks).
 
 and writes the section ``physics-gain`` of docs/results.md: accuracy mean ± std over seeds for
 goodness and readout, and the gain over identity in points. Every figure is printed with the
@@ -122,12 +123,15 @@ def report(commands: dict[str, list[str]]) -> str:
         for (s, b), g in sorted(depth.items(), key=lambda kv: (kv[0][0], int(kv[0][1] or 0))):
             lines.append(f"| {s} | {b} | {_fmt(g.get('goodness'))} | {_fmt(g.get('readout'))} |")
         lines.append("")
-    circ = table(rows("circles"), ("system",))
-    if circ:
-        lines += ["### circles (no regression)", "", "| system | goodness | readout |",
-                  "|---|---|---|"]
-        for (s,), g in sorted(circ.items()):
-            lines.append(f"| {s} | {_fmt(g.get('goodness'))} | {_fmt(g.get('readout'))} |")
+    for part in ("circles", "regression"):
+        found = table(rows(part), ("dataset", "system", "skip"))
+        if not found:
+            continue
+        lines += [f"### {part} (no regression)", "",
+                  "| dataset | system | skip | goodness | readout |", "|---|---|---|---|---|"]
+        for (ds, s, skip), g in sorted(found.items()):
+            lines.append(f"| {ds} | {s} | {skip} | {_fmt(g.get('goodness'))} |"
+                         f" {_fmt(g.get('readout'))} |")
         lines.append("")
     lines += ["Commands:", "", "```console"]
     lines += [" ".join(c) for c in commands.values()]
@@ -167,6 +171,9 @@ def main() -> None:
         if "circles" in parts:
             commands["circles"] = sweep("circles", [
                 "--systems", ",".join(SYSTEMS), "--datasets", "circles", "--seeds", a.seeds],
+                a.workers)
+            commands["regression"] = sweep("regression", [
+                "--systems", "identity,optical", "--datasets", "digits", "--seeds", a.seeds],
                 a.workers)
         log.write_text(json.dumps(commands, indent=1))
     text = report(commands)
