@@ -16,6 +16,7 @@ import numpy as np
 
 from phyll_core.engine.controls import BlockControls
 from phyll_core.engine.fused import fused_grad
+from phyll_core.engine.heap import pad_heap_top
 from phyll_core.engine.losses import Goodness, Objective
 from phyll_core.engine.network import PhysicalLayer
 from phyll_core.engine.optim import Adam
@@ -51,6 +52,7 @@ class LocalBlock:
     ) -> None:
         """``label_slots``: leading columns of the block input (the label embedding) that
         bypass the physics and reach ``z`` through the skip connection only."""
+        pad_heap_top()  # the blocks' many short-lived arrays: see phyll_core.engine.heap
         rng = problem.rng(1, index)
         self.index = index
         self.skip = problem.skip
