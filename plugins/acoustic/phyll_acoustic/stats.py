@@ -110,7 +110,16 @@ def complex_mix_r2(x: np.ndarray, y: np.ndarray, iterations: int = 40) -> float:
         mag = np.maximum(np.hypot(re, im), 1e-12)
         jac = np.hstack([x * (re / mag)[:, None], x * (im / mag)[:, None]])
         jtj = jac.T @ jac
-        step = np.linalg.solve(jtj + damping * np.diag(np.diag(jtj) + 1e-12), jac.T @ resid)
+        scale = np.diag(jtj)
+        # |x @ w| does not change under a global phase w -> w e^{i phi}: jtj is exactly singular
+        # along (-Im w, Re w), so once the damping has decayed the bare Marquardt term leaves a
+        # matrix singular to rounding (a LinAlgError on some BLAS builds). A ridge floor relative
+        # to jtj keeps it solvable; the gradient has no component along that direction, so the
+        # step does not either.
+        ridge = 1e-10 * scale.max()
+        if ridge == 0.0:  # zero Jacobian (w = 0 or x = 0): no descent direction
+            break
+        step = np.linalg.solve(jtj + np.diag(damping * scale + ridge), jac.T @ resid)
         trial = p + step
         new = y - np.hypot(x @ trial[:d], x @ trial[d:])
         if new @ new < resid @ resid:
