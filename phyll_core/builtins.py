@@ -215,16 +215,7 @@ def register_learning_rules(register: Callable[[RuleSpec], None]) -> None:
             "phyll",
             _lazy(rules, "PhyLL"),
             "Supervised PhyLL: local contrastive training from two physical passes per block.",
-            (
-                Param(
-                    "negatives",
-                    "str",
-                    "hardest",
-                    "wrong label of negatives: highest current goodness, or random (published)",
-                    choices=("hardest", "random"),
-                ),
-                *PHYSICS_PARAMS,
-            ),
+            (NEGATIVES, *PHYSICS_PARAMS),
         )
     )
     register(
