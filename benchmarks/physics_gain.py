@@ -24,7 +24,6 @@ Results are kept under ``benchmarks/out/physics_gain/`` (not in git).
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import subprocess
 import sys
@@ -49,11 +48,21 @@ def sweep(name: str, args: list[str], workers: int) -> list[str]:
 
 
 def rows(name: str) -> list[dict[str, str]]:
-    path = OUT / name / "results.csv"
-    if not path.is_file():
-        return []
-    with path.open(newline="") as fh:
-        return [r for r in csv.DictReader(fh) if not r.get("error")]
+    """One flat row per finished run of ``OUT/name`` (read from the sweep's per-run JSON files,
+    which exist as soon as a run ends)."""
+    out = []
+    for path in sorted((OUT / name / "runs").glob("*.json")):
+        run = json.loads(path.read_text())
+        if run.get("status") != "ok":
+            continue
+        s = run["settings"]
+        row = {k: str(s.get(k, "")) for k in ("dataset", "rule", "skip", "blocks")}
+        system = s.get("system", "")
+        row["system"] = "/".join(system) if isinstance(system, list) else str(system)
+        for method, acc in (run.get("accuracy_by_method") or {}).items():
+            row[f"{method}_test_accuracy"] = str(acc["test_accuracy"])
+        out.append(row)
+    return out
 
 
 def _num(value: str | None) -> float | None:
@@ -133,7 +142,7 @@ def report(commands: dict[str, list[str]]) -> str:
             lines.append(f"| {ds} | {s} | {skip} | {_fmt(g.get('goodness'))} |"
                          f" {_fmt(g.get('readout'))} |")
         lines.append("")
-    lines += ["Commands:", "", "```console"]
+    lines += ["Commands:", "", "```text"]
     lines += [" ".join(c) for c in commands.values()]
     lines += ["```", ""]
     return "\n".join(lines)
