@@ -1,5 +1,5 @@
-"""A pure-Python fake instrument for the runtime's unit tests (no sockets, no VISA), and a
-helper running ``phyll record`` in a child process."""
+"""A pure-Python fake instrument for the runtime's unit tests (no sockets, no VISA), a system
+that interrupts itself, and a helper running ``phyll record`` in a child process."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ import attrs
 import numpy as np
 import pytest
 
+from phyll_core.builtin_systems import RandomFeatures
 from phyll_core.domain import Domain, Interval
 from phyll_core.hardware import InstrumentSystem
 
@@ -151,3 +152,19 @@ class FakeBatchDevice(FakeDevice):
     def _measure_batch(self, setpoints: np.ndarray) -> np.ndarray:
         self.events.append(f"batch:{setpoints.shape[0]}")
         return np.tanh(setpoints @ self.matrix)
+
+
+@attrs.define(kw_only=True, eq=False)
+class Interrupted(RandomFeatures):
+    """Random features whose forward raises KeyboardInterrupt on call number ``stop_at``
+    (0: never), as Ctrl-C would in the middle of ``record_pairs``."""
+
+    name = "random-features"
+    stop_at: int = 0
+    calls: int = 0
+
+    def _forward(self, x: np.ndarray) -> np.ndarray:
+        self.calls += 1
+        if self.calls == self.stop_at:
+            raise KeyboardInterrupt
+        return super()._forward(x)

@@ -5,11 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import attrs
 import numpy as np
 import pytest
+from hw_fakes import Interrupted
 
-from phyll_core.builtin_systems import RandomFeatures
 from phyll_core.factory import build_system
 from phyll_core.hardware import load_pairs
 from phyll_core.hardware.errors import RecordError
@@ -49,21 +48,6 @@ def test_record_refuses_to_overwrite(cli: Any, tmp_path: Path) -> None:
     assert cli("record", "identity", "-n", "5", "-o", str(out), "--force").code == 0
     res = cli("record", "identity", "-n", "5", "-o", str(tmp_path / "p.txt"))
     assert res.code == 1 and "must end in .npz or .csv" in res.err
-
-
-@attrs.define(kw_only=True, eq=False)
-class Interrupted(RandomFeatures):
-    """Random features whose forward raises KeyboardInterrupt on call number ``stop_at``."""
-
-    name = "random-features"
-    stop_at: int = 0
-    calls: int = 0
-
-    def _forward(self, x: np.ndarray) -> np.ndarray:
-        self.calls += 1
-        if self.calls == self.stop_at:
-            raise KeyboardInterrupt
-        return super()._forward(x)
 
 
 def test_an_interrupted_run_resumes_where_it_stopped(tmp_path: Path) -> None:

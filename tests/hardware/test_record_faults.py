@@ -9,48 +9,31 @@ import time
 from pathlib import Path
 from typing import Any
 
-import attrs
 import numpy as np
 import pytest
-from hw_fakes import needs_emulator, start_record
+from hw_fakes import Interrupted, needs_emulator, start_record
 
-from phyll_core.builtin_systems import RandomFeatures
 from phyll_core.hardware import load_pairs, read_log
 from phyll_core.hardware.errors import RecordError
 from phyll_core.hardware.record import progress_path, record_pairs
 
 
-@attrs.define(kw_only=True, eq=False)
-class Stopping(RandomFeatures):
-    """Random features whose forward raises KeyboardInterrupt on call number ``stop_at``."""
-
-    name = "random-features"
-    stop_at: int = 0
-    calls: int = 0
-
-    def _forward(self, x: np.ndarray) -> np.ndarray:
-        self.calls += 1
-        if self.calls == self.stop_at:
-            raise KeyboardInterrupt
-        return super()._forward(x)
-
-
-def _with_params(system: Stopping, **params: Any) -> Stopping:
+def _with_params(system: Interrupted, **params: Any) -> Interrupted:
     system.params.update({"features": 64, "repeats": 1, **params})
     return system
 
 
 def test_resume_accepts_changed_runtime_only_options(tmp_path: Path) -> None:
     out = tmp_path / "p.npz"
-    first = _with_params(Stopping(stop_at=3), timeout=1.0, retries=1, log="")
+    first = _with_params(Interrupted(stop_at=3), timeout=1.0, retries=1, log="")
     with pytest.raises(KeyboardInterrupt):
         record_pairs(first, "random-features", 40, out, batch=8)
-    changed = _with_params(Stopping(), timeout=9.0, retries=7, log=str(tmp_path / "m.jsonl"))
+    changed = _with_params(Interrupted(), timeout=9.0, retries=7, log=str(tmp_path / "m.jsonl"))
     assert record_pairs(changed, "random-features", 40, out, batch=8).resumed == 16
     with pytest.raises(KeyboardInterrupt):
-        record_pairs(_with_params(Stopping(stop_at=2)), "random-features", 40, out, batch=8,
+        record_pairs(_with_params(Interrupted(stop_at=2)), "random-features", 40, out, batch=8,
                      force=True)
-    other = _with_params(Stopping(), repeats=4)  # changes the measured values: refused
+    other = _with_params(Interrupted(), repeats=4)  # changes the measured values: refused
     with pytest.raises(RecordError, match=r"parameter repeats: 1 there, 4 now; only .*timeout"):
         record_pairs(other, "random-features", 40, out, batch=8)
 
