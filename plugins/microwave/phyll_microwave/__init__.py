@@ -12,8 +12,9 @@ The names are imported on first use (PEP 562), so that phyll's plugin loader, wh
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from phyll_core.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from phyll_microwave.encoding import from_bits, levels, to_bits
@@ -50,14 +51,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module 'phyll_microwave' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"phyll_microwave.{home}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = lazy_exports(__name__, _HOMES)
