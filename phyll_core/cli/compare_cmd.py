@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -57,7 +58,6 @@ def compare(
     print one comparison table."""
     from phyll_core.compare import compare as run_compare
     from phyll_core.engine.config import TrainConfig
-    from phyll_core.io import atomic_write_text
     from phyll_core.params import split_assignments
     from phyll_core.plugins import get_host
     from phyll_core.sweep.store import ResultStore
@@ -122,10 +122,10 @@ def compare(
         "rules": rows,
     }
     if out is not None:
-        atomic_write_text(out / "results.json", to_json(payload) + "\n")
-        from phyll_core.plots import have_matplotlib, plot_comparison
 
-        if have_matplotlib():
+        def plot() -> None:
+            from phyll_core.plots import plot_comparison
+
             plot_comparison(
                 {r.rule: r.curves for r in results},
                 out / "compare.png",
@@ -134,14 +134,12 @@ def compare(
                 before_drift={r.rule: r.before_drift for r in results},
                 after_drift={r.rule: r.after_drift for r in results},
             )
-        else:
-            note("note: install matplotlib (pip install 'phyll-core[plot]') for the PNG")
+
+        _save(out, payload, plot)
     if json:
         print_json(payload)
         return
-
-    def fmt(stat: dict[str, float] | None) -> str:
-        return "-" if stat is None else f"{stat['mean']:.4f} ± {stat['std']:.4f}"
+    from phyll_core.sweep.summary import fmt
 
     print_table(
         f"Comparison on {dataset} through {', '.join(system)} ({seeds} seeds, {epochs} epochs)",
@@ -181,7 +179,6 @@ def _compare_systems(
     json: bool,
 ) -> None:
     from phyll_core.compare import REFERENCE, compare_systems
-    from phyll_core.io import atomic_write_text
     from phyll_core.sweep.summary import fmt
 
     if not names:
@@ -207,18 +204,16 @@ def _compare_systems(
         f" mean ± std, gain over {REFERENCE} in points (paired by seed)"
     )
     if store is not None:
-        atomic_write_text(store.folder / "results.json", to_json(payload) + "\n")
-        from phyll_core.plots import have_matplotlib
 
-        if have_matplotlib():
+        def plot() -> None:
             from phyll_core.sweep.plot import plot_groups
 
             plot_groups(
                 [r.system for r in results], [r.accuracy for r in results], methods,
                 store.folder / "systems.png", title,
             )
-        else:
-            note("note: install matplotlib (pip install 'phyll-core[plot]') for the PNG")
+
+        _save(store.folder, payload, plot)
     if json:
         print_json(payload)
         return
@@ -243,6 +238,19 @@ def _compare_systems(
             for r in rows
         ],
     )
+
+
+def _save(folder: Path, payload: dict[str, Any], plot: Callable[[], None]) -> None:
+    """Write ``payload`` atomically to ``folder/results.json``, then call ``plot`` (which draws
+    the PNG into ``folder``) when matplotlib is installed, or say how to get it."""
+    from phyll_core.io import atomic_write_text
+    from phyll_core.plots import have_matplotlib
+
+    atomic_write_text(folder / "results.json", to_json(payload) + "\n")
+    if have_matplotlib():
+        plot()
+    else:
+        note("note: install matplotlib (pip install 'phyll-core[plot]') for the PNG")
 
 
 def add_to(app: typer.Typer) -> None:
