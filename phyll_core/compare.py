@@ -110,9 +110,7 @@ def compare(
     at = drift_at if drift_at is not None else base.epochs // 2
     if drift and not 0 < at < base.epochs:
         raise PhyllError(f"--drift-at must be between 1 and {base.epochs - 1}, got {at}")
-    unknown = set(base.params) - set().union(*(system_params(n) for n in base.system))
-    if unknown:
-        raise PhyllError(f"no system of {', '.join(base.system)} declares {sorted(unknown)}")
+    _check_declared(base.params, base.system)
     specs = {
         (rule, seed): _spec(base, base.system, rule, seed, drift, at if drift else None)
         for seed in range(seeds)
@@ -148,11 +146,7 @@ def compare_systems(
     ``seeds`` seeds on the same splits; return one :class:`SystemResult` per system. Each
     system gets the parameters of ``base.params`` that it declares."""
     names = list(dict.fromkeys([REFERENCE, *systems]))
-    for name in names:
-        system_params(name)  # unknown system -> error with a suggestion
-    unknown = set(base.params) - set().union(*(system_params(n) for n in names))
-    if unknown:
-        raise PhyllError(f"no system of {', '.join(names)} declares {sorted(unknown)}")
+    _check_declared(base.params, names)
     specs = {
         (name, seed): _spec(base, (name,), base.rule, seed, 0.0, None)
         for seed in range(seeds)
@@ -170,6 +164,14 @@ def compare_systems(
         res.flops.append(rec["digital_flops"])
         res.seconds.append(rec["seconds"])
     return list(results.values())
+
+
+def _check_declared(params: dict[str, Any], systems: Sequence[str]) -> None:
+    """Raise :class:`PhyllError` for an unknown system name in ``systems`` (with a suggestion)
+    or a parameter of ``params`` that none of ``systems`` declares."""
+    unknown = set(params) - set().union(*(system_params(n) for n in systems))
+    if unknown:
+        raise PhyllError(f"no system of {', '.join(systems)} declares {sorted(unknown)}")
 
 
 def _spec(
