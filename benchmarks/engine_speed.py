@@ -94,6 +94,24 @@ def fmt_ms(ts: list[float]) -> str:
     return f"{1e3 * statistics.median(ts):.2f} ms (min {1e3 * min(ts):.2f})"
 
 
+def speed_ratio(
+    network: str, steps: dict[str, Callable[[], float]], rounds: int
+) -> tuple[dict[str, Any], str]:
+    """Interleave the two ``steps`` on the digits ``network`` (``2x400``) for ``rounds`` rounds;
+    print the medians and the second's speed-up (median ratio) with the load average before and
+    after; return the figures (for the JSON) and the row ``| network | first | second |
+    speed-up | load before / after |``."""
+    (a, b), before = list(steps), load()
+    times = interleave(steps, rounds)
+    after = load()
+    ratio = statistics.median(times[a]) / statistics.median(times[b])
+    print(f"digits {network}: {a} {fmt_ms(times[a])}, {b} {fmt_ms(times[b])}: {b} {ratio:.2f}x"
+          f" (load {before} -> {after})")
+    row = (f"| {network} | {fmt_ms(times[a])} | {fmt_ms(times[b])} | **{ratio:.2f}x** |"
+           f" {before} / {after} |")
+    return {"times": times, "ratio": ratio, "load": [before, after]}, row
+
+
 # -- a. phyll against PyTorch -------------------------------------------------------------------
 def torch_round(torch: Any, dataset: str) -> tuple[dict[str, list[float]], dict[str, float]]:
     """One interleaved comparison: fresh phyll runs and PyTorch nets, every epoch of the
@@ -181,14 +199,9 @@ def part_dtype_speed(args: argparse.Namespace) -> None:
         runs = {dt: Run(TrainConfig(dataset="digits", width=width, dtype=dt,
                                     epochs=args.epochs, eval_every=10**6))
                 for dt in ("float64", "float32")}
-        before = load()
-        times = interleave({k: epoch_step(r) for k, r in runs.items()}, args.epochs - 1)
-        ratio = statistics.median(times["float64"]) / statistics.median(times["float32"])
-        out[width] = {"times": times, "ratio": ratio, "load": [before, load()]}
-        print(f"digits 2x{width}: float64 {fmt_ms(times['float64'])}, float32"
-              f" {fmt_ms(times['float32'])}: {ratio:.2f}x (load {before} -> {load()})")
-        rows.append(f"| 2x{width} | {fmt_ms(times['float64'])} | {fmt_ms(times['float32'])} |"
-                    f" **{ratio:.2f}x** | {before} / {load()} |")
+        steps = {k: epoch_step(r) for k, r in runs.items()}
+        out[width], row = speed_ratio(f"2x{width}", steps, args.epochs - 1)
+        rows.append(row)
     save("dtype-speed", out)
     write_section(
         "engine-float32-speed",
@@ -396,15 +409,9 @@ def part_threads(args: argparse.Namespace) -> None:
                                    eval_every=10**6)) for t in (1, 2)}
         for t, r in runs.items():  # the first epoch calibrates and warms up
             epoch_step(r, t)()
-        before = load()
-        times = interleave({t: epoch_step(r, t) for t, r in runs.items()}, epochs)
-        after = load()
-        ratio = statistics.median(times[1]) / statistics.median(times[2])
-        out[width] = {"times": times, "load": [before, after]}
-        print(f"digits 2x{width}: 1 thread {fmt_ms(times[1])}, 2 threads {fmt_ms(times[2])}:"
-              f" two threads {ratio:.2f}x (load {before} -> {after})")
-        rows.append(f"| 2x{width} | {fmt_ms(times[1])} | {fmt_ms(times[2])} | {ratio:.2f}x |"
-                    f" {before} / {after} |")
+        steps = {f"{t} thread{'s' * (t > 1)}": epoch_step(r, t) for t, r in runs.items()}
+        out[width], row = speed_ratio(f"2x{width}", steps, epochs)
+        rows.append(row)
     save("threads", out)
     write_section(
         "engine-threads",
