@@ -27,14 +27,26 @@ def needs_emulator() -> None:
     pytest.importorskip("phyll_scpi_example", reason="needs examples/scpi_plugin installed")
 
 
+_RUN_WITH_CTRL_C = (
+    "import runpy, signal; signal.signal(signal.SIGINT, signal.default_int_handler);"
+    " runpy.run_module('phyll_core', run_name='__main__', alter_sys=True)"
+)
+"""``python -m phyll_core`` with Python's own SIGINT handler (KeyboardInterrupt) installed."""
+
+
 def start_record(
     args: list[str], progress: Path, ready: int = 300
 ) -> subprocess.Popen[str]:
     """``phyll record ARGS`` in a child process; returns once ``progress`` holds more than
-    ``ready`` bytes (it has saved its first chunk)."""
+    ``ready`` bytes (the header and the first saved row).
+
+    The child handles SIGINT as a terminal's Ctrl-C even when the tests run with SIGINT ignored
+    (a background job of a non-interactive shell, as CI may start tox): an ignored signal stays
+    ignored across ``exec``, and Python then installs no KeyboardInterrupt handler, so the
+    child would record to the end instead of being interrupted."""
     env = {**os.environ, "PHYLL_LOAD_PLUGINS": "phyll-scpi-example"}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "phyll_core", *args],
+        [sys.executable, "-c", _RUN_WITH_CTRL_C, *args],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
     )
     deadline = time.monotonic() + 60

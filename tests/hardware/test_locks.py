@@ -83,14 +83,18 @@ def test_one_instrument_at_two_addresses_is_locked_by_its_identity(
     needs_emulator()
     a = emulator(serial="SN-42")
     b = emulator(serial="SN-42")  # the same instrument reached on a second address
-    with make_visa(a) as first:
+    # generous timeouts: the connect step (TCP connect, the emulator's accept and *IDN?) runs
+    # under one timeout, which 1 s did not always cover on a loaded machine; with retries=0 a
+    # late *IDN? reply then failed the step instead of meeting the identity lock
+    slow = 30.0
+    with make_visa(a, timeout=slow) as first:
         first.forward(X)
-        second = make_visa(b, retries=0)
+        second = make_visa(b, retries=0, timeout=slow)
         with pytest.raises(DeviceBusyError, match=r"'phyll,SCPI-EMULATOR,SN-42,1.0' is in use by"):
             second.forward(X)
         assert not second.is_open
         assert b.stats.commands == 1  # only *IDN?: no *RST reached the instrument in use
-    with make_visa(b) as later:  # released with the first
+    with make_visa(b, timeout=slow) as later:  # released with the first
         later.forward(X)
 
 
