@@ -57,19 +57,7 @@ def _optional_params(value: Any) -> tuple[Param, ...] | None:
 
 
 def _check_target(instance: Any, attribute: Any, value: Any) -> None:
-    if isinstance(value, str):
-        if not re.match(r"^[A-Za-z_][\w.]*:[A-Za-z_][\w.]*$", value):
-            raise ValueError(
-                f"{type(instance).__name__}.factory must be a callable or 'module:attribute',"
-                f" got {value!r}"
-            )
-    elif not callable(value):
-        raise ValueError(f"{type(instance).__name__}.factory must be callable, got {value!r}")
-
-
-def _check_optional_target(instance: Any, attribute: Any, value: Any) -> None:
-    if value is None:
-        return
+    """attrs validator: ``value`` is a callable or a ``'module:attribute'`` path."""
     if isinstance(value, str):
         if not re.match(r"^[A-Za-z_][\w.]*:[A-Za-z_][\w.]*$", value):
             raise ValueError(
@@ -206,7 +194,7 @@ class SystemSpec(_Buildable):
         default=None, alias="params", converter=_optional_params
     )
     _dims: Callable[[Mapping[str, Any]], Any] | str | None = attrs.field(
-        default=None, alias="dims", kw_only=True, validator=_check_optional_target
+        default=None, alias="dims", kw_only=True, validator=attrs.validators.optional(_check_target)
     )
     _cache: dict[str, Any] = attrs.field(
         factory=dict, init=False, eq=False, hash=False, repr=False
