@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 import attrs
 import numpy as np
@@ -83,6 +83,14 @@ class VisaInstrumentSystem(InstrumentSystem):
         rows = max(1, self.spec.max_batch if self.spec.measure_batch else 1)
         auto = 32 * rows * self.spec.length + 65536
         self._reply_cap = self.max_reply_bytes or auto
+
+    def open(self) -> Self:
+        """Load the VISA library first (once per process: PyVISA's imports and backend set-up
+        take most of a second), so that it never counts against the connect step's timeout;
+        then open as :meth:`InstrumentSystem.open` does."""
+        if not self.is_open:
+            resource_manager(self.visa_library)
+        return super().open()
 
     @property
     def input_dim(self) -> int:

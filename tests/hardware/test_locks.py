@@ -103,7 +103,8 @@ def test_another_instrument_at_the_same_address_is_refused(
 ) -> None:
     needs_emulator()
     a = emulator(serial="SN-1")
-    inst = make_visa(a, retries=1, backoff=0.0)
+    # one retry, so a generous timeout (as above): the reconnect must reach *IDN? under load
+    inst = make_visa(a, retries=1, backoff=0.0, timeout=30.0)
     inst.forward(X)
     port = a.port
     a.stop()
