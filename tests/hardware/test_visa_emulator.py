@@ -80,9 +80,11 @@ def test_per_channel_templates(emulator: Any, make_visa: Any) -> None:
 def test_injected_faults_are_retried_and_the_run_completes(
     emulator: Any, make_visa: Any, fault: str, tmp_path: Path
 ) -> None:
-    emu = emulator(fault_rate=0.25, faults=(fault,), fault_seed=1, hang=0.5)
+    # timeout 1.5 s (a held reply, 2 s, still outlasts it): under load a healthy call can take
+    # longer than 0.3 s, and its extra retry broke the one-retry-per-fault count
+    emu = emulator(fault_rate=0.25, faults=(fault,), fault_seed=1, hang=2.0)
     log = tmp_path / "m.jsonl"
-    with make_visa(emu, use_batch=False, timeout=0.3, retries=6, log_path=str(log)) as inst:
+    with make_visa(emu, use_batch=False, timeout=1.5, retries=6, log_path=str(log)) as inst:
         y = inst.forward(X[:16])
         retries = inst.status()["retries"]
     np.testing.assert_allclose(y, MODEL(X[:16]), rtol=1e-8, atol=1e-9)
