@@ -51,12 +51,12 @@ def rows(name: str) -> list[dict[str, str]]:
     """One flat row per finished run of ``OUT/name`` (read from the sweep's per-run JSON files,
     which exist as soon as a run ends)."""
     out = []
-    for path in sorted((OUT / name / "runs").glob("*.json")):
-        run = json.loads(path.read_text())
+    runs = [json.loads(p.read_text()) for p in (OUT / name / "runs").glob("*.json")]
+    for run in sorted(runs, key=lambda r: str(r.get("finished")), reverse=True):  # newest first
         if run.get("status") != "ok":
             continue
         s = run["settings"]
-        row = {k: str(s.get(k, "")) for k in ("dataset", "rule", "skip", "blocks")}
+        row = {k: str(s.get(k, "")) for k in ("dataset", "rule", "skip", "blocks", "seed")}
         system = s.get("system", "")
         row["system"] = "/".join(system) if isinstance(system, list) else str(system)
         for method, acc in (run.get("accuracy_by_method") or {}).items():
@@ -84,8 +84,12 @@ def table(results: list[dict[str, str]], keys: tuple[str, ...]) -> dict[tuple[st
     import numpy as np
 
     groups: dict[tuple[str, ...], dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
+    seen = set()
     for r in results:
         key = tuple(_col(r, k, f"config.{k}") for k in keys)
+        if (key, r.get("seed")) in seen:  # stored twice (an older version's key): keep the newest
+            continue
+        seen.add((key, r.get("seed")))
         for method in ("goodness", "readout", "direct"):
             v = _num(_col(r, f"{method}_test_accuracy", f"test_accuracy.{method}",
                           f"accuracy.{method}"))
