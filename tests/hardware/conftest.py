@@ -58,13 +58,14 @@ def emulator() -> Iterator[Callable[..., Any]]:
 @pytest.fixture
 def make_visa() -> Callable[..., Any]:
     """``make_visa(emulator, spec=None, **options)``: the example instrument through PyVISA
-    (short timeouts, fast backoff)."""
+    (a 10 s timeout, generous on a loaded machine: a test of timeouts sets its own; fast
+    backoff)."""
     from phyll_scpi_example import SPEC_FILE
 
     from phyll_core.hardware import VisaInstrumentSystem, load_visa_spec
 
     def make(emu: Any, spec: Any = None, **options: Any) -> VisaInstrumentSystem:
-        kw: dict[str, Any] = {"timeout": 1.0, "backoff": 0.01, **options}
+        kw: dict[str, Any] = {"timeout": 10.0, "backoff": 0.01, **options}
         return VisaInstrumentSystem(
             name="scpi-demo",
             spec=spec if spec is not None else load_visa_spec(SPEC_FILE),
