@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 from collections.abc import Callable, Mapping
@@ -14,6 +15,13 @@ import attrs
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
+
+# CI may start the tests as a background job of a non-interactive shell (tox run-parallel),
+# where SIGINT is ignored; an ignored signal stays ignored in every child process, whose Python
+# then installs no KeyboardInterrupt handler, and the tests that press Ctrl-C on a child would
+# see it run on. A handled signal is reset to the default in a child, so handle it here.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @attrs.frozen
