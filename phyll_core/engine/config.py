@@ -12,6 +12,9 @@ from phyll_core.errors import PhyllError
 MAX_SEED = 2**32 - 1  # the seeds the data split accepts (NumPy's legacy seeding range)
 
 
+ENCODERS = ("offset", "magnitude")  # see phyll_core.engine.network
+
+
 def _tuple_of_str(value: Any) -> tuple[str, ...]:
     return (value,) if isinstance(value, str) else tuple(value)
 
@@ -97,8 +100,10 @@ class TrainConfig:
             raise PhyllError(f"--dtype must be float64 or float32, got {self.dtype!r}")
         if self.labels not in ("physical", "digital"):
             raise PhyllError(f"--labels must be physical or digital, got {self.labels!r}")
-        if self.encoder not in ("offset", "magnitude"):
-            raise PhyllError(f"--encoder must be offset or magnitude, got {self.encoder!r}")
+        if self.encoder not in ENCODERS:
+            raise PhyllError(
+                f"--encoder must be one of {', '.join(ENCODERS)}, got {self.encoder!r}"
+            )
 
     def to_json(self) -> dict[str, Any]:
         return attrs.asdict(self)

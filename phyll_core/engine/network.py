@@ -37,11 +37,11 @@ import attrs
 import numpy as np
 
 from phyll_core.domain import Binary, Domain, Interval
+from phyll_core.engine.config import ENCODERS
 from phyll_core.errors import PhyllError
 from phyll_core.system import PhysicalSystem
 
 _TINY = 1e-12
-ENCODERS = ("offset", "magnitude")
 SPAN = 3.0  # the offset encoder maps mean +- SPAN standard deviations onto the domain
 
 
@@ -128,8 +128,18 @@ class PhysicalLayer:
     def calibrated(self) -> bool:
         """Whether the statistics the layer needs are fixed (always, for a layer that needs
         none: ``magnitude`` encoder without standardisation)."""
-        need = (self.encoder == "offset") + self.standardise
-        return len(self.stats) >= 2 * need
+        encoder_done = self.encoder != "offset" or "enc_mean" in self.stats
+        return encoder_done and (not self.standardise or "out_mean" in self.stats)
+
+    def _fix_encoder(self, v: np.ndarray) -> None:
+        """Fix the offset encoder's statistics from adapted rows ``v`` (once)."""
+        if self.encoder == "offset" and "enc_mean" not in self.stats:
+            self.stats["enc_mean"], self.stats["enc_std"] = v.mean(axis=0), _std(v)
+
+    def _fix_outputs(self, y: np.ndarray) -> None:
+        """Fix the output standardisation from physical outputs ``y`` (once)."""
+        if self.standardise and "out_mean" not in self.stats:
+            self.stats["out_mean"], self.stats["out_std"] = y.mean(axis=0), _std(y)
 
     def adapt(self, h: np.ndarray) -> np.ndarray:
         """``adapt(h)``: projection or zero padding to the system's input width."""
@@ -161,22 +171,20 @@ class PhysicalLayer:
         """Fix the statistics from rows ``h`` with ``measure`` standing in for the system
         (e.g. a digital twin's prediction); statistics already fixed are kept."""
         v = self.adapt(h)
-        if self.encoder == "offset" and "enc_mean" not in self.stats:
-            self.stats["enc_mean"], self.stats["enc_std"] = v.mean(axis=0), _std(v)
+        self._fix_encoder(v)
         if self.standardise and "out_mean" not in self.stats:
-            y = np.asarray(measure(self._encode(v)))
-            self.stats["out_mean"], self.stats["out_std"] = y.mean(axis=0), _std(y)
+            self._fix_outputs(np.asarray(measure(self._encode(v))))
 
     def forward(self, h: np.ndarray, calibrate: bool = False) -> np.ndarray:
         """One physical pass (counted by the system's query counter), standardised. With
         ``calibrate=True`` on a layer not calibrated yet, the statistics are first fixed from
         these rows (training's first batch): no extra physical pass is needed."""
         v = self.adapt(h)
-        if calibrate and self.encoder == "offset" and "enc_mean" not in self.stats:
-            self.stats["enc_mean"], self.stats["enc_std"] = v.mean(axis=0), _std(v)
+        if calibrate:
+            self._fix_encoder(v)
         y = self.system.forward(self._encode(v))
-        if calibrate and self.standardise and "out_mean" not in self.stats:
-            self.stats["out_mean"], self.stats["out_std"] = y.mean(axis=0), _std(y)
+        if calibrate:
+            self._fix_outputs(y)
         return self.standardised(y)
 
     def state(self, prefix: str) -> dict[str, np.ndarray]:
