@@ -29,6 +29,7 @@ import subprocess
 import sys
 from collections import defaultdict
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from results import write_section
@@ -47,7 +48,7 @@ def sweep(name: str, args: list[str], workers: int) -> list[str]:
     return cmd
 
 
-def rows(name: str) -> list[dict[str, str]]:
+def rows(name: str) -> list[dict[str, Any]]:
     """One flat row per finished run of ``OUT/name`` (read from the sweep's per-run JSON files,
     which exist as soon as a run ends)."""
     out = []
@@ -56,45 +57,30 @@ def rows(name: str) -> list[dict[str, str]]:
         if run.get("status") != "ok":
             continue
         s = run["settings"]
-        row = {k: str(s.get(k, "")) for k in ("dataset", "rule", "skip", "blocks", "seed")}
+        keys = ("dataset", "rule", "skip", "blocks", "seed")
+        row: dict[str, Any] = {k: str(s.get(k, "")) for k in keys}
         system = s.get("system", "")
         row["system"] = "/".join(system) if isinstance(system, list) else str(system)
         for method, acc in (run.get("accuracy_by_method") or {}).items():
-            row[f"{method}_test_accuracy"] = str(acc["test_accuracy"])
+            row[method] = float(acc["test_accuracy"])
         out.append(row)
     return out
 
 
-def _num(value: str | None) -> float | None:
-    try:
-        return float(value) if value not in (None, "") else None
-    except ValueError:
-        return None
-
-
-def _col(row: dict[str, str], *names: str) -> str:
-    for n in names:
-        if n in row and row[n] != "":
-            return row[n]
-    return ""
-
-
-def table(results: list[dict[str, str]], keys: tuple[str, ...]) -> dict[tuple[str, ...], dict]:
+def table(results: list[dict[str, Any]], keys: tuple[str, ...]) -> dict[tuple[str, ...], dict]:
     """Mean and population std over seeds of goodness/readout/direct test accuracy per group."""
     import numpy as np
 
     groups: dict[tuple[str, ...], dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
     seen = set()
     for r in results:
-        key = tuple(_col(r, k, f"config.{k}") for k in keys)
+        key = tuple(str(r.get(k, "")) for k in keys)
         if (key, r.get("seed")) in seen:  # stored twice (an older version's key): keep the newest
             continue
         seen.add((key, r.get("seed")))
         for method in ("goodness", "readout", "direct"):
-            v = _num(_col(r, f"{method}_test_accuracy", f"test_accuracy.{method}",
-                          f"accuracy.{method}"))
-            if v is not None:
-                groups[key][method].append(v)
+            if method in r:
+                groups[key][method].append(r[method])
     out = {}
     for key, methods in groups.items():
         out[key] = {m: (float(np.mean(v)) * 100, float(np.std(v)) * 100, len(v))
