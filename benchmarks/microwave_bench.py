@@ -14,6 +14,7 @@ Writes the ``microwave`` section of docs/results.md.
     python benchmarks/microwave_bench.py                  # everything (about an hour)
     python benchmarks/microwave_bench.py --skip-accuracy  # speed and nonlinearity only
     python benchmarks/microwave_bench.py --references-only  # Woodbury references, interleaved
+    python benchmarks/microwave_bench.py --kernels-only --baseline 0162e56  # Woodbury kernels
 """
 
 from __future__ import annotations
@@ -221,6 +222,92 @@ def reference_table(rows: list[dict[str, Any]], samples: int, repeats: int) -> s
     return "\n".join(lines)
 
 
+def _solvers_at(commit: str) -> Any:
+    """The module ``phyll_microwave.solvers`` as of git ``commit`` (loaded under another
+    name; the rest of the plugin is today's)."""
+    import subprocess
+    import types
+
+    path = "plugins/microwave/phyll_microwave/solvers.py"
+    source = subprocess.run(
+        ["git", "show", f"{commit}:{path}"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout
+    module = types.ModuleType(f"solvers_{commit}")
+    sys.modules[module.__name__] = module
+    exec(compile(source, f"{commit}:{path}", "exec"), module.__dict__)
+    return module
+
+
+def kernel_speed(samples: int, repeats: int, baseline: str | None) -> dict[str, Any]:
+    """The Woodbury solver's ``elimination`` kernel against its ``lapack`` kernel (and, with
+    ``baseline``, the solver of that commit), interleaved in one run, like for like: the same
+    model and configurations of the probe, one warm call each per round, CPU time of this
+    process (BLAS on one thread), best of ``repeats``; the results are compared with each
+    other. Then ``phyll probe microwave`` (wall clock, best of ``repeats``)."""
+    import time
+
+    import numpy as np
+    from phyll_microwave import WoodburySolver
+
+    from phyll_core.factory import build_system
+    from phyll_core.probe import probe
+
+    system = build_system("microwave", [])
+    x = system.domain.sample(np.random.default_rng(0), (samples, system.input_dim))
+    on = system.configuration(x)
+    model = system._model
+    solvers: dict[str, Any] = {
+        "elimination (default)": WoodburySolver(model),
+        "lapack": WoodburySolver(model, kernel="lapack"),
+    }
+    if baseline:
+        solvers[f"solver of commit {baseline}"] = _solvers_at(baseline).WoodburySolver(model)
+    outputs = {label: solve(on) for label, solve in solvers.items()}  # warm-up
+    first = next(iter(outputs.values()))
+    deviation = max(float(np.max(np.abs(h - first) / np.abs(first))) for h in outputs.values())
+    best = dict.fromkeys(solvers, np.inf)
+    for _ in range(repeats):
+        for label, solve in solvers.items():
+            start = time.process_time()
+            solve(on)
+            best[label] = min(best[label], time.process_time() - start)
+    probes = [probe(system, samples=samples, seed=0).samples_per_second for _ in range(repeats)]
+    result = {
+        "rates": {label: samples / t for label, t in best.items()},
+        "deviation": deviation,
+        "probes": probes,
+    }
+    print(result, flush=True)
+    return result
+
+
+def kernel_table(result: dict[str, Any], samples: int, repeats: int) -> str:
+    import os
+
+    rates = result["rates"]
+    new = rates["elimination (default)"]
+    lines = [
+        f"Woodbury solver of the default system (40 meta-atoms, 20 frequency points, 32 random"
+        f" references + 2 uniform) on the {samples} random configurations of the probe, each"
+        f" variant called once per round, rounds interleaved, best of {repeats}, 1 BLAS thread,"
+        " CPU time of the process. The variants agree to"
+        f" {result['deviation']:.1e} (largest relative difference of the channels).",
+        "",
+        "| solver | samples/s | default / this |",
+        "|---|---:|---:|",
+    ]
+    lines += [f"| {label} | {rate:,.0f} | {new / rate:.2f}x |" for label, rate in rates.items()]
+    load = ", ".join(f"{v:.2f}" for v in os.getloadavg())
+    lines += [
+        "",
+        f"`phyll probe microwave` (the default system, wall clock, one thread): best"
+        f" {max(result['probes']):,.0f} samples/s (runs: "
+        + ", ".join(f"{v:,.0f}" for v in result["probes"])
+        + f"). Goal >= 50,000 samples/s. Load average after the run: {load} (2 cores).",
+    ]
+    return "\n".join(lines)
+
+
 def code_version() -> str:
     """``git describe``-like commit of the repository (``+dirty`` when phyll_core or the
     plugin has uncommitted changes), or ``unknown``."""
@@ -253,11 +340,25 @@ def main() -> None:
         action="store_true",
         help="only compare the Woodbury references (section microwave-references)",
     )
+    parser.add_argument(
+        "--kernels-only",
+        action="store_true",
+        help="only compare the Woodbury kernels (section microwave-kernels)",
+    )
+    parser.add_argument(
+        "--baseline", default=None, help="with --kernels-only: also time the solver of this commit"
+    )
     args = parser.parse_args()
 
     import numpy  # noqa: F401  (load OpenBLAS first: threadpoolctl limits loaded libraries)
     from threadpoolctl import threadpool_limits
 
+    if args.kernels_only:
+        with threadpool_limits(limits=1, user_api="blas"):
+            result = kernel_speed(args.samples, args.repeats, args.baseline)
+        body = kernel_table(result, args.samples, args.repeats)
+        write_section("microwave-kernels", "Microwave fast path: batched elimination", body)
+        return
     if args.references_only:
         with threadpool_limits(limits=1, user_api="blas"):
             rows = reference_speed(args.samples, args.repeats)

@@ -21,11 +21,12 @@ of configurations into the same channels (up to rounding):
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import attrs
 import numpy as np
 
+from phyll_microwave.elimination import bilinear_forms, layout
 from phyll_microwave.geometry import RX, TX, Geometry
 from phyll_microwave.physics import Lorentzian, distances, green, interaction_matrix
 
@@ -45,15 +46,29 @@ drawn, half their complements): 0.5 MB each at 20 frequencies and 40 meta-atoms.
 REFERENCE_MEMORY = 64 * 2**20
 """Bytes the reference inverses may take at most (fewer random references for large
 metasurfaces: each costs ``F N^2`` complex numbers)."""
+ELIMINATION_COLUMNS = 2048
+"""Matrices (configurations x frequencies) eliminated side by side in one pass of the
+Woodbury solver's default kernel: a pass then works in the CPU cache."""
+PIVOT_RATIO = 1e-6
+"""Smallest pivot, relative to the largest diagonal entry, that the elimination without
+pivoting accepts; below it the matrix is solved again with LAPACK's partial pivoting."""
+KERNELS = ("elimination", "lapack")
+"""How the Woodbury solver computes its ``k x k`` forms (see :class:`WoodburySolver`)."""
 REFERENCE_SEED = 2022
 """Seed of the random reference configurations (part of the solver, not of the system: any
 references give the same channels up to rounding)."""
 
 
-def _chunks(total: int, bytes_per_item: int) -> Iterator[slice]:
+def _chunks(total: int, bytes_per_item: int, most: int | None = None) -> Iterator[slice]:
     size = max(1, MEMORY_BUDGET // max(1, bytes_per_item))
+    if most is not None:
+        size = min(size, max(1, most))
     for start in range(0, total, size):
         yield slice(start, min(total, start + size))
+
+
+def _float64(values: object) -> np.ndarray:
+    return np.asarray(values, dtype=np.float64)
 
 
 @attrs.define(eq=False)
@@ -66,7 +81,7 @@ class DipoleModel:
     """
 
     geometry: Geometry
-    freqs: np.ndarray = attrs.field(converter=lambda f: np.asarray(f, dtype=np.float64))
+    freqs: np.ndarray = attrs.field(converter=_float64)
     f_on: float = 1.0
     f_off: float = 5.0
     matrix: np.ndarray = attrs.field(default=None, repr=False)
@@ -218,42 +233,62 @@ class WoodburySolver(SchurSolver):
     (``w_on - w_off`` where the reference has bit 0, its negative where it has bit 1), so by
     the Woodbury identity
     ``u^T S^-1 v = u^T G_r v - (u^T G_r)_K (diag(1/delta_K) + (G_r)_KK)^-1 (G_r v)_K``: one
-    ``k x k`` solve instead of ``N x N``. More references make ``k`` smaller (random
+    ``k x k`` system instead of ``N x N``. More references make ``k`` smaller (random
     configurations of 40 meta-atoms: mean ``k`` 17.5 with the two uniform references, 13.4
     with the default 32 more) at ``F N^2`` complex numbers of memory each.
 
-    Solves are batched: the distinct configurations of a batch are solved once each, grouped
-    by ``k`` (one LAPACK call per group and memory chunk, no padding), so each result depends
-    only on its own configuration, not on the rest of the batch. Exact up to rounding, like
-    the other solvers.
+    ``P_r = G_r + diag(1/delta)`` is symmetric (W is) and fixed per reference and frequency;
+    it is stored frequency-last beside ``u^T G_r`` and ``G_r v`` in one table, so that the
+    entries a configuration needs are gathered for all frequencies at once. The distinct
+    configurations of a batch are solved once each, grouped by ``k``. ``kernel`` picks how the
+    ``k x k`` forms are computed: ``elimination`` (default) eliminates a group's bordered
+    symmetric matrices side by side (:mod:`phyll_microwave.elimination`; matrices with a
+    pivot below :data:`PIVOT_RATIO` of their diagonal are solved again with LAPACK's
+    partial pivoting), ``lapack`` makes one ``numpy.linalg.solve`` call per group and chunk
+    (the previous path, kept as the reference of the benchmark). Each result depends only on
+    its own configuration, not on the rest of the batch; exact up to rounding, like the
+    other solvers.
     """
 
     references: int = REFERENCES
+    kernel: str = attrs.field(default="elimination")
     _refs: np.ndarray = attrs.field(init=False, repr=False)  # c_r          (R, N) bool
-    _g: np.ndarray = attrs.field(init=False, repr=False)  # G_r            (R, F, N, N)
-    _ug: np.ndarray = attrs.field(init=False, repr=False)  # u^T G_r       (R, F, N)
-    _gv: np.ndarray = attrs.field(init=False, repr=False)  # G_r v         (R, F, N)
+    _table: np.ndarray = attrs.field(init=False, repr=False)  # P_r, u^T G_r, G_r v, 0 (., F)
     _base: np.ndarray = attrs.field(init=False, repr=False)  # u^T G_r v   (R, F)
-    _inv_delta: np.ndarray = attrs.field(init=False, repr=False)  # 1/delta_i (R, F, N)
+
+    @kernel.validator
+    def _check_kernel(self, _: attrs.Attribute[str], value: str) -> None:
+        if value not in KERNELS:
+            raise ValueError(f"kernel must be one of {', '.join(KERNELS)}, got {value!r}")
 
     def __attrs_post_init__(self) -> None:
         super().__attrs_post_init__()
         m = self.model
-        n = self._s0.shape[1]
+        f, n = self._s0.shape[0], self._s0.shape[1]
         if self.references < 0:
             raise ValueError(f"references must be >= 0, got {self.references}")
-        fit = REFERENCE_MEMORY // (self._s0.shape[0] * n * n * 16) - 2  # beside the uniform
+        fit = REFERENCE_MEMORY // (f * n * n * 16) - 2  # beside the uniform
         self._refs = reference_configurations(n, min(self.references, max(0, fit)))
-        diagonal = m.atom_diagonal(self._refs)  # (R, F, N)
+        r = self._refs.shape[0]
         idx = np.arange(n)
-        s = np.broadcast_to(self._s0, (self._refs.shape[0], *self._s0.shape)).copy()
-        s[:, :, idx, idx] += diagonal
-        self._g = np.linalg.inv(s)
-        self._ug = np.einsum("fi,rfij->rfj", self._u, self._g)
-        self._gv = np.einsum("rfij,fj->rfi", self._g, self._v)
-        self._base = np.einsum("rfi,fi->rf", self._ug, self._v)
-        sign = np.where(self._refs, -1.0, 1.0)[:, None, :]  # bit 1 in the reference: on -> off
-        self._inv_delta = sign / (m.w_on - m.w_off)[None, :, None]
+        s = np.broadcast_to(self._s0, (r, *self._s0.shape)).copy()
+        s[:, :, idx, idx] += m.atom_diagonal(self._refs)  # (R, F, N)
+        g = np.linalg.inv(s)
+        del s
+        table = np.empty((r * n * n + 2 * r * n + 1, f), dtype=np.complex128)
+        p = table[: r * n * n].reshape(r, n, n, f)  # P_r frequency-last, symmetric like W
+        np.add(g.transpose(0, 2, 3, 1), g.transpose(0, 3, 2, 1), out=p)
+        p *= 0.5
+        del g
+        ug = table[r * n * n : r * n * (n + 1)].reshape(r, n, f)
+        gv = table[r * n * (n + 1) : -1].reshape(r, n, f)
+        np.einsum("fi,rijf->rjf", self._u, p, out=ug)
+        np.einsum("rijf,fj->rif", p, self._v, out=gv)
+        table[-1] = 0.0
+        self._base = np.einsum("rif,fi->rf", ug, self._v)
+        sign = np.where(self._refs, -1.0, 1.0)[:, :, None]  # bit 1 in the reference: on -> off
+        p[:, idx, idx, :] += sign / (m.w_on - m.w_off)[None, None, :]
+        self._table = table
 
     def nearest_reference(self, on: np.ndarray) -> np.ndarray:
         """Index (batch,) of the reference nearest to each configuration of ``on`` (batch, N)
@@ -273,8 +308,9 @@ class WoodburySolver(SchurSolver):
         value = self._base[ref]  # (distinct, F): configurations equal to their reference
         for k in np.unique(k_all[k_all > 0]):
             group = np.flatnonzero(k_all == k)
-            group = group[np.argsort(ref[group], kind="stable")]  # gathers from one G_r at a time
-            for sl in _chunks(group.size, f * int(k) ** 2 * 16 * 2):
+            group = group[np.argsort(ref[group], kind="stable")]  # gathers from one P_r at a time
+            per_item = f * (int(k) + 2) ** 2 * 16
+            for sl in _chunks(group.size, per_item, max(1, ELIMINATION_COLUMNS // f)):
                 rows = group[sl]
                 value[rows] -= self._update(ref[rows], differs[rows], int(k))
         return (self.model.matrix[:, RX, RX] * (self._g0 + value))[inverse]
@@ -282,20 +318,51 @@ class WoodburySolver(SchurSolver):
     def _update(self, r: np.ndarray, diff: np.ndarray, k: int) -> np.ndarray:
         """``(u^T G_r)_K (diag(1/delta_K) + (G_r)_KK)^-1 (G_r v)_K`` (b, F) for references
         ``r`` (b,) and configurations whose ``k`` differing atoms are marked in ``diff``."""
-        f, n = self._s0.shape[0], self._s0.shape[1]
         atoms = np.nonzero(diff)[1].reshape(-1, k)  # (b, k), ascending in each row
-        rf = (r[:, None] * f + np.arange(f)[None, :])[:, :, None]  # (b, F, 1): row of (R F, N)
-        # flat indices into G (R F N N) and into u^T G, G v, 1/delta (R F N); np.take is fast
-        pair = atoms[:, :, None] * n + atoms[:, None, :]  # (b, k, k)
-        gkk = np.take(self._g.reshape(-1), rf[..., None] * (n * n) + pair[:, None])
-        at = rf * n + atoms[:, None, :]  # (b, F, k)
-        ug = np.take(self._ug.reshape(-1), at)
-        gv = np.take(self._gv.reshape(-1), at)
-        idx = np.arange(k)
-        gkk[:, :, idx, idx] += np.take(self._inv_delta.reshape(-1), at)
-        y = np.linalg.solve(gkk, gv[..., None])[..., 0]
-        return np.einsum("bfk,bfk->bf", ug, y)
+        if self.kernel == "lapack":
+            return self._update_lapack(r, atoms)
+        f = self._s0.shape[0]
+        b = atoms.shape[0]
+        packed = np.take(self._table, self._packed_index(r, atoms), axis=0)  # (P, b, F)
+        forms, ratio = bilinear_forms(packed.reshape(-1, b * f), k)
+        forms = forms.reshape(b, f)
+        bad = (ratio < PIVOT_RATIO).reshape(b, f).any(axis=1)
+        if bad.any():
+            forms[bad] = self._update_lapack(r[bad], atoms[bad])
+        return forms
+
+    def _packed_index(self, r: np.ndarray, atoms: np.ndarray) -> np.ndarray:
+        """Rows of the table (layout(k).size, b) that fill the packed bordered matrices
+        ``[[P_KK, (u^T G)_K, (G v)_K], [., 0, 0], [., 0, 0]]`` of the configurations."""
+        n = self._s0.shape[1]
+        nr = self._refs.shape[0]
+        k = atoms.shape[1]
+        lay = layout(k)
+        index = np.full((lay.size, atoms.shape[0]), self._table.shape[0] - 1, dtype=np.intp)
+        at = atoms.T  # (k, b)
+        block = (lay.row < k) & (lay.col < k)
+        index[block] = (r * (n * n))[None] + at[lay.row[block]] * n + at[lay.col[block]]
+        for column, start in ((k, nr * n * n), (k + 1, nr * n * (n + 1))):
+            border = (lay.row < k) & (lay.col == column)
+            index[border] = (start + r * n)[None] + at[lay.row[border]]
+        return index
+
+    def _update_lapack(self, r: np.ndarray, atoms: np.ndarray) -> np.ndarray:
+        """The same forms as :meth:`_update` by one ``numpy.linalg.solve`` (partial
+        pivoting) per configuration and frequency."""
+        n, nr = self._s0.shape[1], self._refs.shape[0]
+        base = (r * (n * n))[:, None, None]
+        pkk = np.take(self._table, base + atoms[:, :, None] * n + atoms[:, None, :], axis=0)
+        at = (r * n)[:, None] + atoms  # (b, k)
+        ug = np.take(self._table, nr * n * n + at, axis=0)  # (b, k, F)
+        gv = np.take(self._table, nr * n * (n + 1) + at, axis=0)
+        y = np.linalg.solve(pkk.transpose(0, 3, 1, 2), gv.transpose(0, 2, 1)[..., None])
+        return np.einsum("bkf,bfk->bf", ug, y[..., 0])
 
 
-SOLVERS = {"woodbury": WoodburySolver, "schur": SchurSolver, "dense": DenseSolver}
+SOLVERS: dict[str, Callable[[DipoleModel], Callable[[np.ndarray], np.ndarray]]] = {
+    "woodbury": WoodburySolver,
+    "schur": SchurSolver,
+    "dense": DenseSolver,
+}
 """Solver classes by the name of the ``solver`` parameter."""
