@@ -18,6 +18,7 @@ from phyll_core.lazy import lazy_exports
 if TYPE_CHECKING:
     from phyll_optical.camera import average_pool, detect, pooled_side
     from phyll_optical.layout import SlmLayout, cell_grid
+    from phyll_optical.lens import LensSystem
     from phyll_optical.system import OpticalSystem
     from phyll_optical.transmission import (
         Transmission,
@@ -34,6 +35,7 @@ _HOMES = {
     "pooled_side": "camera",
     "SlmLayout": "layout",
     "cell_grid": "layout",
+    "LensSystem": "lens",
     "OpticalSystem": "system",
     "Transmission": "transmission",
     "TransmissionMatrixError": "transmission",
@@ -44,6 +46,7 @@ _HOMES = {
 }
 
 __all__ = [
+    "LensSystem",
     "OpticalSystem",
     "SlmLayout",
     "Transmission",

@@ -1,4 +1,5 @@
-"""Registers the system ``optical`` with phyll (entry point ``phyll: optical``).
+"""Registers the systems ``optical`` (a multimode fibre) and ``lens`` (a free-space Fourier
+processor) with phyll (entry point ``phyll: optical``).
 
 Importing this module is cheap: the simulator is imported only when a system is built.
 """
@@ -72,6 +73,44 @@ PARAMS: tuple[Param, ...] = (
 )
 
 
+LENS_PARAMS: tuple[Param, ...] = (
+    Param("inputs", "int", 64, "number of input values (SLM pixels on the line)", low=2),
+    Param("pixels", "int", 0, "Fourier-plane samples per period (0: twice the inputs)", low=0),
+    Param(
+        "encoding",
+        "str",
+        "signed",
+        "SLM modulation: 2x-1 (pi phase for the sign), x, or exp(i depth x)",
+        choices=("signed", "amplitude", "phase"),
+    ),
+    Param("phase_depth", "float", math.pi, "phase (rad) for input 1", low=0.0, high=2 * math.pi),
+    Param(
+        "detection",
+        "str",
+        "amplitude",
+        "camera reading |E| or |E|^2",
+        choices=("amplitude", "intensity"),
+    ),
+    Param("noise", "float", 0.0, "camera read noise / mean reading", low=0.0),
+    Param("phase_mask", "bool", False, "trainable SLM phase on every pixel"),
+    Param("seed", "int", 0, "seed of the reference batch and the camera noise", low=0),
+)
+
+
+def _lens(**kw: Any) -> Any:
+    from phyll_optical.lens import LensSystem
+
+    return LensSystem(**kw)
+
+
+def _lens_dims(params: Mapping[str, Any]) -> Any:
+    from phyll_core.domain import Interval
+    from phyll_core.system import Dims
+
+    samples = params["pixels"] or 2 * params["inputs"]
+    return Dims(params["inputs"], samples // 2 + 1, Interval(0.0, 1.0))
+
+
 def _optical(**kw: Any) -> Any:
     from phyll_optical.system import OpticalSystem
 
@@ -97,5 +136,14 @@ def register_systems(register: Callable[[SystemSpec], None]) -> None:
             "Multimode fibre/cavity: SLM, Fourier aperture, transmission matrix, camera.",
             PARAMS,
             dims=_dims,
+        )
+    )
+    register(
+        SystemSpec(
+            "lens",
+            _lens,
+            "Free-space Fourier optics: SLM line, lens, line camera in the focal plane.",
+            LENS_PARAMS,
+            dims=_lens_dims,
         )
     )
