@@ -85,10 +85,11 @@ def measure(repeats: int) -> list[dict[str, object]]:
     return list(best.values())
 
 
-def body(rows: list[dict[str, object]], repeats: int) -> str:
+def body(rows: list[dict[str, object]], repeats: int, load: tuple[str, str]) -> str:
     lines = [
         f"Fresh interpreter per command, every plugin installed, best of {repeats} interleaved"
-        " runs (the machine was shared: CPU seconds, user + system, are the robust figure)."
+        " runs (the machine was shared: CPU seconds, user + system, are the robust figure;"
+        f" load average of the 2 cores before / after: {load[0]} / {load[1]})."
         " Targets: `phyll --help` <= 0.25 s CPU, bare `phyll train` <= 2.5 s wall on an idle"
         " machine.",
         "",
@@ -115,8 +116,14 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args(argv)
+    import os
+
+    def load() -> str:
+        return "/".join(f"{v:.1f}" for v in os.getloadavg())
+
+    before = load()
     rows = measure(args.repeats)
-    write_section("startup", "Start-up of the CLI", body(rows, args.repeats))
+    write_section("startup", "Start-up of the CLI", body(rows, args.repeats, (before, load())))
 
 
 if __name__ == "__main__":

@@ -40,9 +40,12 @@ ATOM_GAMMA = 0.0
 """Absorption of a meta-atom (published)."""
 MEMORY_BUDGET = 32 * 2**20
 """Bytes of complex work arrays a solver allocates at once (the batch is cut into chunks)."""
-REFERENCES = 32
+REFERENCES = 62
 """Random reference configurations of the Woodbury solver besides all-off and all-on (half
-drawn, half their complements): 0.5 MB each at 20 frequencies and 40 meta-atoms."""
+drawn, half their complements): 0.5 MB each at 20 frequencies and 40 meta-atoms (on the probe's
+random configurations 62 rather than 32 make the mean ``k`` 12.6 instead of 13.4 and the solver
+faster by several per cent for a slower build: ``benchmarks/microwave_bench.py
+--references-only``, docs/results.md)."""
 REFERENCE_MEMORY = 64 * 2**20
 """Bytes the reference inverses may take at most (fewer random references for large
 metasurfaces: each costs ``F N^2`` complex numbers)."""
@@ -235,7 +238,7 @@ class WoodburySolver(SchurSolver):
     ``u^T S^-1 v = u^T G_r v - (u^T G_r)_K (diag(1/delta_K) + (G_r)_KK)^-1 (G_r v)_K``: one
     ``k x k`` system instead of ``N x N``. More references make ``k`` smaller (random
     configurations of 40 meta-atoms: mean ``k`` 17.5 with the two uniform references, 13.4
-    with the default 32 more) at ``F N^2`` complex numbers of memory each.
+    with 32 more, 12.6 with the default 62 more) at ``F N^2`` complex numbers of memory each.
 
     ``P_r = G_r + diag(1/delta)`` is symmetric (W is) and fixed per reference and frequency;
     it is stored frequency-last beside ``u^T G_r`` and ``G_r v`` in one table, so that the

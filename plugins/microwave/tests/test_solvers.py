@@ -107,11 +107,11 @@ def test_woodbury_with_any_references_agrees_with_dense(
 
 
 def test_nearest_reference_differs_in_at_most_half_the_atoms(model: DipoleModel) -> None:
-    from phyll_microwave.solvers import reference_configurations
+    from phyll_microwave.solvers import REFERENCES, reference_configurations
 
     n = model.geometry.n_atoms
-    refs = reference_configurations(n, 32)
-    assert refs.shape == (34, n) and not refs[0].any() and refs[1].all()
+    refs = reference_configurations(n, REFERENCES)
+    assert refs.shape == (REFERENCES + 2, n) and not refs[0].any() and refs[1].all()
     solve = WoodburySolver(model)
     on = _configurations(n, 500, seed=7)
     nearest = solve.nearest_reference(on)
