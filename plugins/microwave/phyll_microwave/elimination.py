@@ -69,12 +69,14 @@ def bilinear_forms(packed: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     tmp = np.empty((n, width), dtype=packed.dtype)
     form = np.zeros(width, dtype=packed.dtype)
     factors = np.empty((n, width), dtype=packed.dtype)
+    inverse = np.empty(width, dtype=packed.dtype)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         for j in range(k):
             pivot = rows[j][0]  # row j is final from here on
             right = rows[j][1:]  # entries (j, j+1 .. k+1)
             mult = factors[: k - j]  # row t: the multiplier of row j + 1 + t (t = k - j - 1: u)
-            np.divide(right[: k - j], pivot, out=mult)
+            np.divide(1.0, pivot, out=inverse)  # one complex division per matrix and step
+            np.multiply(right[: k - j], inverse, out=mult)
             for t in range(k - j - 1):  # rows j + 1 .. k - 1 of M, with their border entries
                 m = n - (j + 1 + t)
                 np.multiply(right[t:], mult[t], out=tmp[:m])
