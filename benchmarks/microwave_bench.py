@@ -12,7 +12,8 @@
 Writes the ``microwave`` section of docs/results.md.
 
     python benchmarks/microwave_bench.py                  # everything (about an hour)
-    python benchmarks/microwave_bench.py --skip-accuracy  # speed and nonlinearity only
+    python benchmarks/microwave_bench.py --skip-accuracy  # speed and nonlinearity only (keeps
+                                                          # the accuracy figures already there)
     python benchmarks/microwave_bench.py --references-only  # Woodbury references, interleaved
     python benchmarks/microwave_bench.py --kernels-only --baseline 0162e56  # Woodbury kernels
 """
@@ -20,6 +21,7 @@ Writes the ``microwave`` section of docs/results.md.
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 from pathlib import Path
@@ -106,7 +108,9 @@ def speed_table(rows: list[dict[str, Any]], threads: int) -> str:
         + "\n".join(lines)
         + "\n\nEquivalent CLI: `phyll probe microwave` and"
         " `phyll probe microwave --samples 96 --param solver=dense`. The machine was shared"
-        " with other jobs, so absolute throughputs are pessimistic; the ratio is what matters."
+        " with other jobs (load average after the run: "
+        + ", ".join(f"{v:.1f}" for v in os.getloadavg())
+        + " on 2 cores), so absolute throughputs are pessimistic; the ratio is what matters."
     )
 
 
@@ -290,8 +294,6 @@ def kernel_speed(samples: int, repeats: int, baseline: str | None) -> dict[str, 
 
 
 def kernel_table(result: dict[str, Any], samples: int, repeats: int) -> str:
-    import os
-
     from phyll_microwave.solvers import REFERENCES
 
     rates = result["rates"]
@@ -319,6 +321,22 @@ def kernel_table(result: dict[str, Any], samples: int, repeats: int) -> str:
         " (2 cores; above 2 the wall clock counts the other jobs' share of the CPU too).",
     ]
     return "\n".join(lines)
+
+
+def kept_accuracy() -> str:
+    """The accuracy figures of the ``microwave`` section now in docs/results.md (a run with
+    ``--skip-accuracy`` keeps them), or a note that they were not measured."""
+    from results import RESULTS
+
+    text = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else ""
+    begin, end = "<!-- BEGIN microwave -->", "<!-- END microwave -->"
+    if begin in text and end in text:
+        section = text.split(begin, 1)[1].split(end, 1)[0]
+        if "### Accuracy\n\n" in section:
+            kept = section.split("### Accuracy\n\n", 1)[1].strip()
+            if not kept.startswith("Not measured"):
+                return kept + "\n\n(Accuracy kept from an earlier run: `--skip-accuracy`.)"
+    return "Not measured in this run (`--skip-accuracy`)."
 
 
 def code_version() -> str:
@@ -388,7 +406,7 @@ def main() -> None:
         ]
         body = "### Solver speed and nonlinearity\n\n" + speed_table(rows, args.blas_threads)
         if args.skip_accuracy:
-            body += "\n\n### Accuracy\n\nNot measured in this run (`--skip-accuracy`)."
+            body += "\n\n### Accuracy\n\n" + kept_accuracy()
         else:
             results: dict[str, tuple[str, dict[str, Any]]] = {}
             if VOWELS.exists():
