@@ -52,6 +52,9 @@ metasurfaces: each costs ``F N^2`` complex numbers)."""
 ELIMINATION_COLUMNS = 2048
 """Matrices (configurations x frequencies) eliminated side by side in one pass of the
 Woodbury solver's default kernel: a pass then works in the CPU cache."""
+ELIMINATION_MAX_K = 48
+"""Largest ``k`` the default kernel eliminates side by side; larger systems (metasurfaces of
+well over 100 meta-atoms) go to LAPACK, which is faster there (measured crossover near 55)."""
 PIVOT_RATIO = 1e-6
 """Smallest pivot, relative to the largest diagonal entry, that the elimination without
 pivoting accepts; below it the matrix is solved again with LAPACK's partial pivoting."""
@@ -247,7 +250,8 @@ class WoodburySolver(SchurSolver):
     ``k x k`` forms are computed: ``elimination`` (default) eliminates a group's bordered
     symmetric matrices side by side (:mod:`phyll_microwave.elimination`; matrices with a
     pivot below :data:`PIVOT_RATIO` of their diagonal are solved again with LAPACK's
-    partial pivoting), ``lapack`` makes one ``numpy.linalg.solve`` call per group and chunk
+    partial pivoting, and groups with ``k`` above :data:`ELIMINATION_MAX_K` go to LAPACK),
+    ``lapack`` makes one ``numpy.linalg.solve`` call per group and chunk
     (the previous path, kept as the reference of the benchmark). Each result depends only on
     its own configuration, not on the rest of the batch; exact up to rounding, like the
     other solvers.
@@ -322,7 +326,7 @@ class WoodburySolver(SchurSolver):
         """``(u^T G_r)_K (diag(1/delta_K) + (G_r)_KK)^-1 (G_r v)_K`` (b, F) for references
         ``r`` (b,) and configurations whose ``k`` differing atoms are marked in ``diff``."""
         atoms = np.nonzero(diff)[1].reshape(-1, k)  # (b, k), ascending in each row
-        if self.kernel == "lapack":
+        if self.kernel == "lapack" or k > ELIMINATION_MAX_K:
             return self._update_lapack(r, atoms)
         f = self._s0.shape[0]
         b = atoms.shape[0]

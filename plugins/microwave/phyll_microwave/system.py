@@ -99,15 +99,12 @@ class MicrowaveCavity(PhysicalSystem):
     stirrers: int = param(3, help="number of stirrer scatterers (moved by perturb)", low=0)
     width: float = param(10.0, help="enclosure width (wavelengths at f = 1)", low=4.0)
     height: float = param(8.0, help="enclosure height (wavelengths at f = 1)", low=4.0)
-    wall_spacing: float = param(
-        0.25, help="distance between wall dipoles", low=0.05, high=0.5
-    )
+    wall_spacing: float = param(0.25, help="distance between wall dipoles", low=0.05, high=0.5)
     atom_spacing: float = param(0.2, help="distance between meta-atoms", low=0.01)
     noise: float = param(0.0, help="std of complex Gaussian noise added to H", low=0.0)
     solver: str = param(
         "woodbury",
-        help="woodbury: Schur complement + low-rank update; schur: N x N solve;"
-        " dense: full solve",
+        help="woodbury: Schur complement + low-rank update; schur: N x N solve; dense: full solve",
         choices=tuple(SOLVERS),
     )
     control_atoms: int = param(

@@ -88,3 +88,24 @@ def test_matrices_failing_the_pivot_check_are_solved_with_lapack(
 def test_unknown_kernel_is_refused(model: DipoleModel) -> None:
     with pytest.raises(ValueError, match="kernel"):
         WoodburySolver(model, kernel="cholesky")
+
+
+def test_large_updates_go_to_lapack(model: DipoleModel, monkeypatch: pytest.MonkeyPatch) -> None:
+    import phyll_microwave.solvers as solvers
+
+    on = _configurations(model.geometry.n_atoms, 40, seed=13)
+    solve = WoodburySolver(model)
+    ranks: list[int] = []
+    lapack = WoodburySolver._update_lapack
+
+    def counting(self: WoodburySolver, r: np.ndarray, atoms: np.ndarray) -> np.ndarray:
+        ranks.append(atoms.shape[1])
+        return lapack(self, r, atoms)
+
+    monkeypatch.setattr(WoodburySolver, "_update_lapack", counting)
+    monkeypatch.setattr(solvers, "ELIMINATION_MAX_K", 12)
+    h = solve(on)
+    k = (on != solve._refs[solve.nearest_reference(on)]).sum(axis=1)
+    assert sorted(set(ranks)) == sorted({int(v) for v in k if v > 12})
+    dense = DenseSolver(model)(on)
+    assert np.max(np.abs(h - dense) / np.abs(dense)) < 1e-8
