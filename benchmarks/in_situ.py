@@ -38,7 +38,61 @@ SYSTEMS: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
     "microwave": ({"control_atoms": 20}, {"physics": "search", "physics_flips": 2}),
     "optical": ({"phase_mask": True}, {"physics": "spsa", "physics_lr": 0.005,
                                        "physics_perturbation": 0.1}),
+    "lens": ({"phase_mask": True}, {"physics": "spsa", "physics_lr": 0.005,
+                                    "physics_perturbation": 0.1}),
 }
+LABELS = {"lens": "digital"}
+"""``--labels`` of each system (the lens is documented, and beats identity, with digital labels;
+the others use the default of ``phyll train``)."""
+
+
+def parse_value(text: str) -> Any:
+    """``K=V`` values: int, float, bool or str."""
+    for cast in (int, float):
+        try:
+            return cast(text)
+        except ValueError:
+            pass
+    return {"true": True, "false": False}.get(text.lower(), text)
+
+
+def centre_start(run: Any) -> None:
+    """Start interval phase controls at the middle of their domain (pi): for a phase mask a
+    constant phase on every pixel is a global phase of the field, which a camera reading a
+    modulus does not see (checked here on a batch), so this is the system's own setting, but
+    the estimator can step both ways (from 0, the domain's edge, every step below is clipped)."""
+    for s in run.unique_systems():
+        spec = s.controls
+        if spec is None or not hasattr(spec.domain, "high"):
+            continue
+        x = s.domain.sample(np.random.default_rng(0), (8, s.input_dim))
+        before = s.forward(x)
+        s.set_controls(np.full(spec.shape, 0.5 * (spec.domain.low + spec.domain.high)))
+        if not np.allclose(s.forward(x), before, rtol=1e-5, atol=1e-6):
+            raise SystemExit(f"{s.name}: a constant control offset changes the outputs")
+    sync_blocks(run)
+
+
+def random_setting(system: Any, k: int, spread: float) -> np.ndarray:
+    """Random setting ``k`` of ``system``'s controls: uniform over the domain (``spread`` 0),
+    or near the present setting: plus Gaussian noise of std ``spread`` x the domain width
+    (interval; clipped) or each bit flipped with probability ``spread`` (binary)."""
+    spec, rng = system.controls, np.random.default_rng([k, 5])
+    if spread <= 0:
+        return np.asarray(spec.domain.sample(rng, spec.shape), dtype=np.float64)
+    theta = system.get_controls()
+    if hasattr(spec.domain, "high"):
+        low, high = spec.domain.low, spec.domain.high
+        return np.clip(theta + spread * (high - low) * rng.standard_normal(theta.shape), low, high)
+    flip = rng.random(theta.shape) < spread
+    return np.where(flip, 1.0 - theta, theta)
+
+
+def sync_blocks(run: Any) -> None:
+    """Blocks with trained controls start from what their system now holds."""
+    for block in getattr(run.rule, "blocks", []):
+        if block.controls is not None:
+            block.controls.theta = block.system.get_controls()
 
 
 def run_one(
@@ -53,6 +107,9 @@ def run_one(
     drift_at: int = 0,
     batch_size: int = 0,
     initial: int = 0,
+    labels: str = "physical",
+    centre: bool = True,
+    spread: float = 0.0,
 ) -> dict[str, Any]:
     """Train one run; return test accuracy (after every epoch from ``drift_at`` on when
     ``drift`` > 0), physical and control queries, digital FLOPs and seconds."""
@@ -61,14 +118,18 @@ def run_one(
 
     config = TrainConfig(
         system=[system], dataset=dataset, params=params, rule_params=rule_params, seed=seed,
-        epochs=10**6, eval_every=10**6, width=width, batch_size=batch_size,
+        epochs=10**6, eval_every=10**6, width=width, batch_size=batch_size, labels=labels,
     )
     run = Run(config)
+    if centre:
+        centre_start(run)
     if initial:  # start from a seeded random control setting instead of the system's own
         for s in run.unique_systems():
             spec = s.controls
             if spec is not None:
-                s.set_controls(spec.domain.sample(np.random.default_rng([initial, 5]), spec.shape))
+                s.set_controls(random_setting(s, initial, spread))
+        sync_blocks(run)
+    start_theta = [b.system.get_controls() for b in getattr(run.rule, "blocks", [])]
     start = time.perf_counter()
 
     def test_accuracy() -> float:
@@ -90,11 +151,16 @@ def run_one(
                 curve.append(test_accuracy())
         # queries of training only (the evaluation passes are the same for every variant)
         queries, control = run.physical_queries, run.control_queries
+        moved = [  # RMS change of each block's controls over training
+            float(np.sqrt(np.mean((b.controls.theta - start_theta[i]) ** 2)))
+            for i, b in enumerate(getattr(run.rule, "blocks", [])) if b.controls is not None
+        ]
         flops = run.rule.total_flops()
         accuracy = test_accuracy() if not drift else curve[-1]
     return {
         "accuracy": accuracy, "queries": queries, "control_queries": control,
         "flops": flops, "seconds": time.perf_counter() - start, "curve": curve,
+        "moved": moved,
     }
 
 
@@ -112,8 +178,12 @@ def accuracy_table(results: dict[str, Any]) -> str:
     ]
     for system, by in results.items():
         frozen, trained = by["frozen"], by["trained"]
+        if not frozen or not trained:  # one variant only (e.g. tuning runs): no comparison
+            frozen = frozen or trained
         fq = statistics.fmean(r["queries"] for r in frozen)
-        for label, runs in (("frozen", frozen), ("trained", trained)):
+        for label, runs in (("frozen", by["frozen"]), ("trained", by["trained"])):
+            if not runs:
+                continue
             acc = [r["accuracy"] for r in runs]
             gain = 100 * (statistics.fmean(acc) - statistics.fmean(r["accuracy"] for r in frozen))
             q = statistics.fmean(r["queries"] for r in runs)
@@ -140,6 +210,25 @@ def main(argv: list[str] | None = None) -> int:
         "--leverage", type=int, default=0,
         help="part 'leverage': seed 0 with frozen controls at N random settings",
     )
+    parser.add_argument(
+        "--spread", type=float, default=0.0,
+        help="leverage settings near the system's own: noise std as a fraction of the domain"
+        " (binary: flip probability); 0: uniform over the domain",
+    )
+    parser.add_argument(
+        "--negatives", default="hardest", help="PhyLL negatives (default: phyll train's)"
+    )
+    parser.add_argument(
+        "--trained", action="append", default=[], metavar="K=V",
+        help="override a rule parameter of the trained variant (e.g. physics_lr=0.01)",
+    )
+    parser.add_argument(
+        "--no-centre", action="store_true",
+        help="start phase controls at 0 (the domain's edge) instead of pi (the same optics)",
+    )
+    parser.add_argument(
+        "--variants", default="frozen,trained", help="accuracy part: which variants to run"
+    )
     parser.add_argument("--json-out", default="", help="also write all runs to this JSON file")
     parser.add_argument("--no-write", action="store_true", help="do not touch docs/results.md")
     parser.add_argument("--quick", action="store_true", help="1 seed, 2 epochs, digits")
@@ -153,14 +242,20 @@ def main(argv: list[str] | None = None) -> int:
     parts = set(args.parts.split(","))
     systems = [s for s in args.systems.split(",") if s]
     seeds = range(args.seed_offset, args.seed_offset + args.seeds)
-    base_rule = {"negatives": "random"}
+    base_rule = {"negatives": args.negatives}
+    for item in args.trained:
+        key, _, value = item.partition("=")
+        for system in systems:
+            SYSTEMS[system][1][key] = parse_value(value)
+    centre = not args.no_centre
     out: dict[str, Any] = {
         "accuracy": {}, "widths": {}, "drift": {}, "leverage": {}, "settings": {}
     }
     for part in ("accuracy", "widths", "drift", "leverage"):
         out["settings"][part] = {
             "dataset": args.dataset, "epochs": args.epochs, "seeds": args.seeds,
-            "drift": args.drift, "drift_at": args.drift_at,
+            "drift": args.drift, "drift_at": args.drift_at, "spread": args.spread,
+            "negatives": args.negatives,
         }
     if args.from_json:
         return write_from(args.from_json.split(","), args)
@@ -174,11 +269,15 @@ def main(argv: list[str] | None = None) -> int:
             by: dict[str, list[dict[str, Any]]] = {"frozen": [], "trained": []}
             for seed in seeds:
                 for label, rp in (("frozen", {}), ("trained", trained)):
+                    if label not in args.variants.split(","):
+                        continue
                     r = run_one(system, params, {**base_rule, **rp}, seed, args.epochs,
-                                args.dataset)
+                                args.dataset, labels=LABELS.get(system, "physical"),
+                                centre=centre)
                     by[label].append(r)
                     log(f"{system} {label} seed {seed}: {100 * r['accuracy']:.1f} %"
-                        f" ({r['seconds']:.0f} s)")
+                        f" ({r['seconds']:.0f} s, queries {r['queries']:,},"
+                        f" controls moved {[round(m, 3) for m in r['moved']]})")
             out["accuracy"][system] = by
     if "widths" in parts and args.widths:
         for system in systems:
@@ -189,7 +288,8 @@ def main(argv: list[str] | None = None) -> int:
                     runs = []
                     for seed in seeds:
                         r = run_one(system, params, {**base_rule, **rp}, seed, args.epochs,
-                                    args.dataset, width=width)
+                                    args.dataset, width=width,
+                                    labels=LABELS.get(system, "physical"), centre=centre)
                         runs.append(r)
                         log(f"{system} {label} width {width} seed {seed}:"
                             f" {100 * r['accuracy']:.1f} %")
@@ -199,7 +299,9 @@ def main(argv: list[str] | None = None) -> int:
             params, _ = SYSTEMS[system]
             runs = []
             for k in range(args.leverage):
-                r = run_one(system, params, base_rule, 0, args.epochs, args.dataset, initial=k)
+                r = run_one(system, params, base_rule, 0, args.epochs, args.dataset, initial=k,
+                            labels=LABELS.get(system, "physical"), centre=centre,
+                            spread=args.spread)
                 runs.append(r)
                 log(f"{system} frozen at setting {k}: {100 * r['accuracy']:.1f} %")
             out["leverage"][system] = runs
@@ -209,7 +311,8 @@ def main(argv: list[str] | None = None) -> int:
         for seed in seeds:
             for label, rp in (("frozen", {}), ("trained", trained)):
                 r = run_one("microwave", params, {**base_rule, **rp}, seed, args.epochs,
-                            args.dataset, drift=args.drift, drift_at=args.drift_at)
+                            args.dataset, drift=args.drift, drift_at=args.drift_at,
+                            centre=centre)
                 by[label].append(r)
                 log(f"drift {label} seed {seed}: {[round(100 * a, 1) for a in r['curve']]}")
         out["drift"]["microwave"] = by
@@ -290,14 +393,17 @@ def report(out: dict[str, Any], args: argparse.Namespace) -> str:
         s = out["settings"].get(part) or vars(args)
         return f"`{s['dataset']}`, {s['epochs']} epochs, seeds 0-{s['seeds'] - 1}"
 
+    negatives = next(iter(out["settings"].values()), {}).get("negatives", args.negatives)
     parts = [
-        "PhyLL (`--rule phyll --rule-param negatives=random`, other options at the `phyll"
-        " train` defaults); trained controls: " + "; ".join(
+        f"PhyLL (`--rule phyll --rule-param negatives={negatives}`, other options at the"
+        " `phyll train` defaults; lens with `--labels digital`); trained controls: " + "; ".join(
             f"{s} `{' '.join(f'--param {k}={v}' for k, v in p.items())}"
             f" {' '.join(f'--rule-param {k}={v}' for k, v in r.items())}`"
             for s, (p, r) in SYSTEMS.items()
-        ) + "; frozen controls: the same system parameters with `physics=none` (the control"
-        " setting the system starts with). Physical queries count the rows of training only.",
+        ) + "; frozen controls: the same system parameters with `physics=none`. Phase masks"
+        " start at pi on every pixel (a global phase: the system's own outputs, checked), so"
+        " that steps of both signs stay in the domain. Physical queries count the rows of"
+        " training only.",
     ]
     if out["accuracy"]:
         parts.append(f"Trained against frozen controls ({setting('accuracy')}):")

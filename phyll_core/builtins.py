@@ -33,6 +33,13 @@ PHYSICS_PARAMS = (
     ),
     Param("physics_flips", "int", 1, "components changed per search proposal", low=1),
     Param("physics_every", "int", 1, "update the controls every N batches", low=1),
+    Param("physics_directions", "int", 1, "SPSA estimates averaged per update", low=1),
+    Param(
+        "physics_accept",
+        "bool",
+        False,
+        "SPSA: keep a step only if it lowers the batch's loss (one more pass)",
+    ),
 )
 """Rule parameters of in-situ control training (:mod:`phyll_core.engine.controls`)."""
 NEGATIVES = Param(

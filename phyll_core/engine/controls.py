@@ -16,7 +16,10 @@ system and no gradient through the physics. Two estimators use only such evaluat
     ``g_hat = (L+ - L-) / (2 c) * delta`` (``1/delta_i = delta_i``) and take an Adam step
     ``theta <- clip(theta - lr * m_hat / (sqrt(v_hat) + eps))``. ``c`` and ``lr`` are given as
     fractions of the domain width. Cost: ``2 * 2n`` extra physical rows per update, whatever
-    the number ``p`` of controls.
+    the number ``p`` of controls. ``directions = K`` averages ``K`` such estimates (variance
+    ``/ K``, ``2K`` evaluations); ``accept`` measures the loss at the stepped controls (same
+    batch, same weights) and keeps the step only if it is below ``L(theta)``, one more
+    evaluation (an SPSA step with a descent test: it never raises the batch's loss).
 
 ``search`` (binary or interval controls; greedy stochastic local search, a (1+1)-ES)
     propose ``theta'`` = ``theta`` with ``flips`` random components changed (binary: flipped;
@@ -59,6 +62,9 @@ class ControlSettings:
     ``lr``: SPSA Adam step, as a fraction of the domain width. ``perturbation``: SPSA's ``c``
     and the search's proposal scale, as a fraction of the domain width. ``flips``: components
     changed per search proposal. ``every``: update the controls on every ``every``-th batch.
+    ``directions``: SPSA gradient estimates averaged per update (each two evaluations).
+    ``accept``: SPSA keeps a step only when the loss at the new controls, measured on the same
+    batch with the same weights, is below the present loss (one more evaluation).
     """
 
     estimator: str = "none"
@@ -66,16 +72,24 @@ class ControlSettings:
     perturbation: float = 0.05
     flips: int = 1
     every: int = 1
+    directions: int = 1
+    accept: bool = False
 
     def __attrs_post_init__(self) -> None:
         if self.estimator not in ESTIMATORS:
             raise PhyllError(
                 f"physics must be one of {', '.join(ESTIMATORS)}, got {self.estimator!r}"
             )
-        if not (self.lr > 0 and self.perturbation > 0 and self.flips >= 1 and self.every >= 1):
+        if not (
+            self.lr > 0
+            and self.perturbation > 0
+            and self.flips >= 1
+            and self.every >= 1
+            and self.directions >= 1
+        ):
             raise PhyllError(
-                "physics_lr and physics_perturbation must be > 0, physics_flips and"
-                " physics_every >= 1"
+                "physics_lr and physics_perturbation must be > 0, physics_flips,"
+                " physics_every and physics_directions >= 1"
             )
 
     @property
@@ -90,10 +104,20 @@ class ControlSettings:
         physics_perturbation: float = 0.05,
         physics_flips: int = 1,
         physics_every: int = 1,
+        physics_directions: int = 1,
+        physics_accept: bool = False,
     ) -> ControlSettings:
         """Settings from the rule parameters ``physics``, ``physics_lr``, ... (see
         :data:`phyll_core.builtins.PHYSICS_PARAMS`)."""
-        return cls(physics, physics_lr, physics_perturbation, physics_flips, physics_every)
+        return cls(
+            physics,
+            physics_lr,
+            physics_perturbation,
+            physics_flips,
+            physics_every,
+            physics_directions,
+            bool(physics_accept),
+        )
 
 
 def _width(spec: Controls) -> float:
@@ -110,6 +134,32 @@ def _clip(spec: Controls, theta: np.ndarray) -> np.ndarray:
 
 Evaluate = Callable[[np.ndarray], float]
 """``evaluate(theta)``: the block's local loss with controls ``theta`` (physical passes)."""
+
+
+def spsa_gradient(
+    evaluate: Evaluate,
+    spec: Controls,
+    theta: np.ndarray,
+    c: float,
+    directions: int,
+    rng: np.random.Generator,
+) -> tuple[np.ndarray, float]:
+    """SPSA estimate of the gradient of ``evaluate`` at ``theta`` (interval controls), the
+    mean of ``directions`` independent two-sided estimates ``(L+ - L-) / (2c) * delta`` along
+    Rademacher ``delta`` (``2 * directions`` evaluations; the variance falls as
+    ``1 / directions``), and the mean of the evaluated losses. Where the domain clips a
+    perturbed component the difference is divided by the span actually stepped."""
+    grad = np.zeros_like(theta)
+    mean = 0.0
+    for _ in range(directions):
+        delta = rng.choice(np.array([-1.0, 1.0]), size=theta.shape)
+        up = _clip(spec, theta + c * delta)
+        down = _clip(spec, theta - c * delta)
+        l_up, l_down = evaluate(up), evaluate(down)
+        span = (up - down) * delta  # 2c, less where the domain clipped a component
+        grad += np.where(span > 0, (l_up - l_down) / np.maximum(span, 1e-300), 0.0) * delta
+        mean += 0.5 * (l_up + l_down)
+    return grad / directions, mean / directions
 
 
 class BlockControls:
@@ -164,21 +214,24 @@ class BlockControls:
 
     def _spsa(self, evaluate: Evaluate, current: float, rng: np.random.Generator) -> float:
         width, s = _width(self.spec), self.settings
-        c = s.perturbation * width
-        delta = rng.choice(np.array([-1.0, 1.0]), size=self.theta.shape)
-        up = _clip(self.spec, self.theta + c * delta)
-        down = _clip(self.spec, self.theta - c * delta)
-        l_up, l_down = evaluate(up), evaluate(down)
-        span = (up - down) * delta  # 2c, less where the domain clipped a component
-        grad = np.where(span > 0, (l_up - l_down) / np.maximum(span, 1e-300), 0.0) * delta
+        grad, mean = spsa_gradient(
+            evaluate, self.spec, self.theta, s.perturbation * width, s.directions, rng
+        )
         self.t += 1
         self.m = self.BETA1 * self.m + (1 - self.BETA1) * grad
         self.v = self.BETA2 * self.v + (1 - self.BETA2) * grad**2
         m_hat = self.m / (1 - self.BETA1**self.t)
         v_hat = self.v / (1 - self.BETA2**self.t)
         step = s.lr * width * m_hat / (np.sqrt(v_hat) + self.EPS)
-        self.theta = _clip(self.spec, self.theta - step)
-        return 0.5 * (l_up + l_down)
+        proposal = _clip(self.spec, self.theta - step)
+        if not s.accept:
+            self.theta = proposal
+            return mean
+        loss = evaluate(proposal)  # keep the step only if it lowers this batch's loss
+        if loss < current:
+            self.theta, self.accepted = proposal, self.accepted + 1
+            return loss
+        return current
 
     def _search(self, evaluate: Evaluate, current: float, rng: np.random.Generator) -> float:
         k = min(self.settings.flips, self.theta.size)
@@ -227,11 +280,14 @@ class ControlledBlock(Protocol):
     controls: BlockControls | None
     params: dict[str, np.ndarray]
     opt: Any
+    label_slots: int
 
     @property
     def system(self) -> PhysicalSystem: ...
 
-    def z(self, h: np.ndarray) -> np.ndarray: ...
+    def physics(self, h: np.ndarray) -> np.ndarray: ...
+
+    def z(self, h: np.ndarray, *, phys: np.ndarray | None = None) -> np.ndarray: ...
 
     def train(self, z_pos: np.ndarray, z_neg: np.ndarray) -> float: ...
 
@@ -262,9 +318,10 @@ def control_step(
 ) -> float | None:
     """Update ``block``'s controls on this batch, if due. ``z`` holds the block's ordinary
     ``z(h_pos)``, ``z(h_neg)`` rows at the present controls (measured already, no new pass).
-    Each evaluation sends the ``2n`` rows through the system once with the candidate controls;
-    the rows sent are added to ``block.controls.queries``. Returns the loss estimate after the
-    update, or ``None`` when nothing was done.
+    Each evaluation sends the ``2n`` rows through the system once with the candidate controls
+    (``n`` rows when the block's labels are digital: positives and negatives then share their
+    physical outputs); the rows sent are added to ``block.controls.queries``. Returns the
+    loss estimate after the update, or ``None`` when nothing was done.
 
     ``spsa`` evaluates the loss with the block's current weights. ``search`` compares refitted
     losses: the weights adapted to the present controls make almost every change look worse,
@@ -285,8 +342,11 @@ def control_step(
     def measure(theta: np.ndarray) -> np.ndarray:
         kept, ctl.theta = ctl.theta, theta
         before = system.queries.samples
-        try:
-            return block.z(both)  # z() sets the block's (candidate) controls first
+        try:  # physics() and z() set the block's (candidate) controls first
+            if block.label_slots:  # digital labels: positives and negatives share the physics
+                phys = block.physics(h_pos)
+                return np.vstack([block.z(h_pos, phys=phys), block.z(h_neg, phys=phys)])
+            return block.z(both)
         finally:
             ctl.theta = kept
             ctl.queries += system.queries.samples - before
