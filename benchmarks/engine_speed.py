@@ -339,6 +339,8 @@ print(base, rss(), run.summary()["test_accuracy"], train_peak, eval_peak, after_
 
 
 def part_memory(args: argparse.Namespace) -> None:
+    from phyll_core.engine import phyll_rules
+
     env = {**os.environ, "OPENBLAS_NUM_THREADS": "1"}
     cmd = [sys.executable, "-c", MEMORY_CODE, "1000", str(args.memory_epochs)]
     res = subprocess.run(cmd, capture_output=True, text=True, env=env, check=True)
@@ -356,8 +358,10 @@ def part_memory(args: argparse.Namespace) -> None:
         "engine-memory",
         "Engine peak memory (digits 2x1000)",
         f"`phyll train --dataset digits --width 1000 --epochs {args.memory_epochs}` in a fresh"
-        " process (the last epoch evaluates every method; evaluation scores rows in chunks of"
-        " at most 8,192 physical rows), `ru_maxrss`; a second process traces the peak of"
+        " process (the last epoch evaluates every method; training's hardest-negative scoring"
+        " and evaluation score rows in chunks of at most"
+        f" {phyll_rules.SCORE_ROWS:,} physical rows), `ru_maxrss`; a second process traces the"
+        " peak of"
         " Python/NumPy allocations (`tracemalloc`) of the training epochs before the last and"
         " of the last epoch (training plus evaluation); the peak RSS is also read after the"
         " first batch (its hardest-negative scoring pass fixes the physical layers' statistics"

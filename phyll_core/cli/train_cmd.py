@@ -170,7 +170,7 @@ def train(
     ),
     dtype: str = typer.Option(D.dtype, "--dtype", help="Engine float type: float64 or float32."),
     labels: str = typer.Option(
-        D.labels, "--labels", help="Label slots through the physics (physical) or around it."
+        D.labels, "--labels", help="Label slots around block 0's physics (digital) or through it."
     ),
     param: list[str] = PARAM,
     rule_param: list[str] = RULE_PARAM,

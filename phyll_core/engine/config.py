@@ -37,6 +37,9 @@ class TrainConfig:
     ``system`` names one system shared by every block or one per block; ``params`` are the
     systems' ``NAME=VALUE`` parameters; ``lr`` is one learning rate for every block or one per
     block; ``batch_size`` 0 means the whole training set, in batches of at most 1,024 rows.
+    ``labels`` ``"digital"`` (default) routes the label slots around block 0's physics (they
+    reach the digital projection directly), ``"physical"`` sends them through it (as
+    published); measured in docs/training.md ("The physical layer").
     """
 
     system: tuple[str, ...] = attrs.field(default=("random-features",), converter=_tuple_of_str)
@@ -62,7 +65,7 @@ class TrainConfig:
     project: bool = True
     encoder: str = "offset"
     standardise: bool = True
-    labels: str = "physical"
+    labels: str = "digital"
     patience: int = 0
     eval_every: int = 0
     dtype: str = "float64"
@@ -110,6 +113,9 @@ class TrainConfig:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> TrainConfig:
+        """The configuration of ``to_json``; a configuration written before ``labels``
+        existed trained with the labels through the physics, and keeps doing so."""
+        data = {"labels": "physical", **data}
         known = {a.name for a in attrs.fields(cls)}
         unknown = set(data) - known
         if unknown:

@@ -45,7 +45,9 @@ def build_loss(
 
 
 class LocalBlock:
-    """One block: ``z = [P(enc(h)), h]``, ``a = z W^T + b``, trained on a local loss."""
+    """One block: ``z = [P(enc(h)), h]`` (skip off: ``z = P(enc(h))``), ``a = z W^T + b``,
+    trained on a local loss. With ``label_slots``, the physics sees ``h`` without its leading
+    label slots, which reach ``z`` through the skip connection (skip off: ``z = [P, slots]``)."""
 
     def __init__(
         self, problem: Problem, index: int, in_width: int, label_slots: int = 0
@@ -65,7 +67,9 @@ class LocalBlock:
             encoder=problem.encoder,
             standardise=problem.standardise,
         )
-        z_width = self.layer.out_width + (in_width if self.skip else 0)
+        # label slots around the physics always reach z: through the skip connection, or
+        # (skip off) as the only digital part of z
+        z_width = self.layer.out_width + (in_width if self.skip else label_slots)
         # W holds the projection and, in its last column, the bias: a = [z, 1] W^T
         self.dtype = np.dtype(problem.dtype)
         self.params = {
@@ -109,10 +113,10 @@ class LocalBlock:
         if phys is None:
             phys = self.physics(h, calibrate)
         k = phys.shape[1]
-        z = np.empty((h.shape[0], k + (h.shape[1] if self.skip else 0) + 1), dtype=self.dtype)
+        digital = h if self.skip else h[:, : self.label_slots]
+        z = np.empty((h.shape[0], k + digital.shape[1] + 1), dtype=self.dtype)
         z[:, :k] = phys  # cast to the engine's dtype on the way in
-        if self.skip:
-            z[:, k:-1] = h
+        z[:, k:-1] = digital
         z[:, -1] = 1.0
         return z
 

@@ -32,7 +32,7 @@ from phyll_core.engine.network import embed
 from phyll_core.engine.rule import LearningRule, Problem
 from phyll_core.errors import PhyllError
 
-SCORE_ROWS = 8192  # at most this many physical rows (samples x labels) per scoring pass
+SCORE_ROWS = 4096  # at most this many physical rows (samples x labels) per scoring pass
 
 
 class _LocalRule(LearningRule):
@@ -193,14 +193,38 @@ class PhyLL(_LocalRule):
         if c == 2:
             wrong = 1 - y
         elif self.negatives == "hardest":
-            s, z_all = self._scores(x, calibrate=True)
-            s[np.arange(y.size), y] = -np.inf
-            wrong = np.argmax(s, axis=1)
-            rows = np.arange(y.size)
-            z0 = (z_all[y * y.size + rows], z_all[wrong * y.size + rows])
+            wrong, z0 = self._hardest(x, y)
         else:
             wrong = (y + rng.integers(1, c, size=y.size)) % c
         return self._train_blocks(embed(x, y, c, m), embed(x, wrong, c, m), z0, rng)
+
+    def _hardest(
+        self, x: np.ndarray, y: np.ndarray
+    ) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray]]:
+        """The highest-scoring wrong label of every row, and block 0's ``z`` of the rows with
+        their true and with that label (taken from the scoring pass: no second physical pass).
+        Once the layers are calibrated, rows are scored in chunks of at most
+        :data:`SCORE_ROWS` physical rows, keeping only those two ``z`` rows of each chunk, so
+        memory stays bounded (rows are independent: the same labels and rows)."""
+        assert self.problem is not None
+        n, c = y.size, self.problem.n_classes
+        step = max(1, SCORE_ROWS // c)
+        if n <= step or not all(b.layer.calibrated for b in self.blocks):
+            step = n  # the calibrating pass takes every row at once
+        wrong = np.empty(n, dtype=np.int64)
+        z_pos = z_neg = np.empty((0, 0))
+        for start in range(0, n, step):
+            part = slice(start, min(start + step, n))
+            s, z_all = self._scores(x[part], calibrate=True)
+            m, rows, yp = s.shape[0], np.arange(s.shape[0]), y[part]
+            s[rows, yp] = -np.inf
+            wrong[part] = np.argmax(s, axis=1)
+            if start == 0:
+                z_pos = np.empty((n, z_all.shape[1]), dtype=z_all.dtype)
+                z_neg = np.empty_like(z_pos)
+            z_pos[part], z_neg[part] = z_all[yp * m + rows], z_all[wrong[part] * m + rows]
+            del s, z_all
+        return wrong, (z_pos, z_neg)
 
     def predict(self, x: np.ndarray, method: str) -> np.ndarray:
         if method == "readout":

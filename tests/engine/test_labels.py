@@ -40,3 +40,18 @@ def test_digital_labels_score_like_the_row_by_row_computation():
             h = block.project(block.z(h))
             expected[:, label] += block.goodness.value(h)
     np.testing.assert_allclose(rule.scores(x), expected, rtol=1e-10, atol=1e-12)
+
+
+def test_without_skip_the_label_slots_still_reach_z_and_the_network_learns():
+    run = Run(TrainConfig(system="identity", labels="digital", skip=False, **SMALL))
+    block0 = run.rule.blocks[0]
+    c, m = run.data.n_classes, run.rule.problem.label_constant
+    h = embed(run.data.x_train[:4], np.arange(4) % c, c, m)
+    z = run.rule.blocks[0].z(h, calibrate=True)
+    # z = [P(enc(features)), label slots, 1]: the label is its only digital part
+    assert z.shape[1] == block0.layer.out_width + c + 1
+    np.testing.assert_array_equal(z[:, -1 - c : -1], h[:, :c])
+    run = Run(TrainConfig(system="identity", labels="digital", skip=False, dataset="iris",
+                          epochs=30, width=16))
+    run.train()
+    assert run.summary()["test_accuracy"] >= 0.85

@@ -320,7 +320,7 @@ def test_instrument_outage_saves_the_last_good_epoch_and_resumes(tmp_path):
              "--param", f"resource={emu.resource}", "--param", "timeout=0.5",
              "--param", "retries=1", "--param", "backoff=0.01", "--dataset", "iris",
              "--epochs", "3", "--width", "8", "--blocks", "1", "--inner-steps", "2",
-             "--checkpoint-every", "off", "-q", "--out", str(out)],
+             "--checkpoint-every", "off", "--labels", "physical", "-q", "--out", str(out)],
             capture_output=True, text=True, env=env, timeout=300, check=False,
         )
         port = emu.port
