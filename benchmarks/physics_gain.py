@@ -4,9 +4,12 @@ Runs, through ``phyll sweep`` (Dask, resumable: rerunning the same command skips
 runs), ``phyll train`` defaults except the options named:
 
 - ``gain``: datasets mnist1d, digits, vowels x systems identity, random-features, acoustic,
-  microwave, optical x skip on and off, PhyLL; plus ``--rule backprop`` (an equal digital MLP,
-  no physics) per dataset;
-- ``depth``: blocks 1, 2, 4, 10 on mnist1d through ``--depth-system`` (and identity);
+  microwave, optical, lens x skip on and off, PhyLL; plus ``--rule backprop`` (an equal
+  digital MLP, no physics) per dataset;
+- ``labels``: mnist1d, skip on, ``--labels digital`` (label slots around the physics) through
+  ``--label-systems``;
+- ``depth``: blocks 1, 2, 4, 10 on mnist1d through ``--depth-system`` (and identity), with
+  ``--labels digital``;
 - ``circles``: circles through every system, and ``regression``: digits through identity and
   optical (the no-regression checks).
 
@@ -36,15 +39,16 @@ from results import write_section
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "benchmarks" / "out" / "physics_gain"
-SYSTEMS = ("identity", "random-features", "acoustic", "microwave", "optical")
+SYSTEMS = ("identity", "random-features", "acoustic", "microwave", "optical", "lens")
 DATASETS = ("mnist1d", "digits", "vowels")
 
 
 def sweep(name: str, args: list[str], workers: int) -> list[str]:
     """Run ``phyll sweep`` into ``OUT/name`` (resuming); return the command line."""
-    cmd = ["phyll", "sweep", *args, "--out", str(OUT / name), "--workers", str(workers), "-q"]
+    out = (OUT / name).relative_to(ROOT)  # the command as run from the repository root
+    cmd = ["phyll", "sweep", *args, "--out", str(out), "--workers", str(workers), "-q"]
     print("$", " ".join(cmd), flush=True)
-    subprocess.run(cmd, check=False)
+    subprocess.run(cmd, check=False, cwd=ROOT)
     return cmd
 
 
@@ -57,7 +61,7 @@ def rows(name: str) -> list[dict[str, Any]]:
         if run.get("status") != "ok":
             continue
         s = run["settings"]
-        keys = ("dataset", "rule", "skip", "blocks", "seed")
+        keys = ("dataset", "rule", "skip", "blocks", "labels", "seed")
         row: dict[str, Any] = {k: str(s.get(k, "")) for k in keys}
         system = s.get("system", "")
         row["system"] = "/".join(system) if isinstance(system, list) else str(system)
@@ -115,12 +119,25 @@ def report(commands: dict[str, list[str]]) -> str:
             if bp and skip == "True":
                 lines.append(f"| backprop (digital MLP) | {_fmt(bp[0].get('direct'))} | | |")
             lines.append("")
-    depth = table(rows("depth"), ("system", "blocks"))
+    labels = table(rows("labels"), ("system",))
+    if labels:
+        base = labels.get(("identity",), {}).get("goodness")
+        lines += ["### mnist1d, skip on, `--labels digital`", "",
+                  "| system | goodness | readout | gain (points) |", "|---|---|---|---|"]
+        for s in [s for s in SYSTEMS if (s,) in labels]:
+            g = labels[(s,)]
+            d = f"{g['goodness'][0] - base[0]:+.1f}" if base and "goodness" in g else "-"
+            lines.append(f"| {s} | {_fmt(g.get('goodness'))} | {_fmt(g.get('readout'))} | {d} |")
+        lines.append("")
+    depth = table(rows("depth"), ("system", "blocks", "labels"))
     if depth:
         lines += ["### mnist1d: accuracy against depth", "",
-                  "| system | blocks | goodness | readout |", "|---|---|---|---|"]
-        for (s, b), g in sorted(depth.items(), key=lambda kv: (kv[0][0], int(kv[0][1] or 0))):
-            lines.append(f"| {s} | {b} | {_fmt(g.get('goodness'))} | {_fmt(g.get('readout'))} |")
+                  "| system | labels | blocks | goodness | readout |", "|---|---|---|---|---|"]
+        for (s, b, lab), g in sorted(
+            depth.items(), key=lambda kv: (kv[0][2], kv[0][0], int(kv[0][1] or 0))
+        ):
+            lines.append(f"| {s} | {lab or 'physical'} | {b} | {_fmt(g.get('goodness'))} |"
+                         f" {_fmt(g.get('readout'))} |")
         lines.append("")
     for part in ("circles", "regression"):
         found = table(rows(part), ("dataset", "system", "skip"))
@@ -133,19 +150,20 @@ def report(commands: dict[str, list[str]]) -> str:
                          f" {_fmt(g.get('readout'))} |")
         lines.append("")
     lines += ["Commands:", "", "```text"]
-    lines += [" ".join(c) for c in commands.values()]
+    lines += [" ".join(c).replace(f"{ROOT}/", "") for c in commands.values()]
     lines += ["```", ""]
     return "\n".join(lines)
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--parts", default="gain,depth,circles")
+    ap.add_argument("--parts", default="gain,labels,depth,circles")
     ap.add_argument("--datasets", default=",".join(DATASETS))
     ap.add_argument("--systems", default=",".join(SYSTEMS))
     ap.add_argument("--seeds", default="5")
     ap.add_argument("--skip", default="true,false")
-    ap.add_argument("--depth-system", default="optical")
+    ap.add_argument("--depth-system", default="lens")
+    ap.add_argument("--label-systems", default="identity,random-features,acoustic,optical,lens")
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--report-only", action="store_true")
     a = ap.parse_args()
@@ -163,10 +181,15 @@ def main() -> None:
             commands["gain-backprop"] = sweep("gain", [
                 "--systems", "identity", "--rules", "backprop", "--datasets", a.datasets,
                 "--seeds", a.seeds], a.workers)
+        if "labels" in parts:
+            commands["labels"] = sweep("labels", [
+                "--systems", a.label_systems, "--datasets", "mnist1d", "--seeds", a.seeds,
+                "--grid", "labels=digital"], a.workers)
         if "depth" in parts:
             commands["depth"] = sweep("depth", [
                 "--systems", f"identity,{a.depth_system}", "--datasets", "mnist1d",
-                "--seeds", a.seeds, "--grid", "blocks=1,2,4,10"], a.workers)
+                "--seeds", a.seeds, "--grid", "blocks=1,2,4,10", "--grid", "labels=digital"],
+                a.workers)
         if "circles" in parts:
             commands["circles"] = sweep("circles", [
                 "--systems", ",".join(SYSTEMS), "--datasets", "circles", "--seeds", a.seeds],
