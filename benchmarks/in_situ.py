@@ -2,19 +2,25 @@
 
 Figures (docs/results.md section ``in-situ``):
 
-1. accuracy of PhyLL on a dataset through microwave (control meta-atoms, ``physics=search``)
-   and optical (SLM phase mask, ``physics=spsa``), trained vs frozen controls, with the
-   physical queries of each (the extra rows of the control updates counted separately);
+1. accuracy of PhyLL on a dataset through microwave (control meta-atoms, ``physics=search``),
+   optical (SLM phase mask on the fibre's input, ``physics=spsa``) and lens (SLM phase per
+   pixel, ``physics=spsa``, ``--labels digital``), trained vs frozen controls, with the
+   physical queries of each (the extra rows of the control updates counted separately); the
+   rule's negatives are ``phyll train``'s (``--negatives``), ``--trained K=V`` overrides the
+   trained variant's rule parameters (tuning);
 2. digital work: the trained-controls run at smaller block widths against the frozen run at
    the full width (digital FLOPs at equal accuracy);
 3. drift (microwave): after ``--drift-at`` epochs the cavity is perturbed; test accuracy per
    epoch afterwards, trained vs frozen controls, and the epochs each needs to come back within 2
-   points of its pre-drift accuracy.
+   points of its pre-drift accuracy;
+4. leverage: seed 0 with frozen controls at random settings, uniform over the domain or
+   (``--spread``) near the system's own setting: how far the controls can move accuracy at all.
 
 Every run is ``phyll train`` with the options printed in the section (``--eval-every`` large:
 only the test accuracy after the last epoch is measured, with the rule's default prediction).
 
-    python benchmarks/in_situ.py --dataset mnist1d --seeds 5 --epochs 10
+    python benchmarks/in_situ.py --systems lens,optical --parts accuracy
+    python benchmarks/in_situ.py --systems lens --parts leverage --leverage 5 --spread 0.05
     python benchmarks/in_situ.py --quick      # 1 seed, 2 epochs, digits: a smoke test
 """
 
@@ -23,7 +29,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import statistics
 import sys
 import time
 from pathlib import Path
@@ -31,15 +36,21 @@ from typing import Any
 
 import numpy as np
 
+from phyll_core.domain import Interval
+
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from in_situ_report import report
 
 SYSTEMS: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
     # system: (system params, rule params of the trained variant)
     "microwave": ({"control_atoms": 20}, {"physics": "search", "physics_flips": 2}),
-    "optical": ({"phase_mask": True}, {"physics": "spsa", "physics_lr": 0.005,
-                                       "physics_perturbation": 0.1}),
-    "lens": ({"phase_mask": True}, {"physics": "spsa", "physics_lr": 0.005,
-                                    "physics_perturbation": 0.1}),
+    # SPSA settings: the best of a small grid on seed 0 at the phyll train defaults
+    # (docs/results.md, section in-situ)
+    "optical": ({"phase_mask": True}, {"physics": "spsa", "physics_lr": 0.002,
+                                       "physics_perturbation": 0.01}),
+    "lens": ({"phase_mask": True}, {"physics": "spsa", "physics_lr": 0.0025,
+                                    "physics_perturbation": 0.02}),
 }
 LABELS = {"lens": "digital"}
 """``--labels`` of each system (the lens is documented, and beats identity, with digital labels;
@@ -63,7 +74,7 @@ def centre_start(run: Any) -> None:
     the estimator can step both ways (from 0, the domain's edge, every step below is clipped)."""
     for s in run.unique_systems():
         spec = s.controls
-        if spec is None or not hasattr(spec.domain, "high"):
+        if spec is None or not isinstance(spec.domain, Interval):
             continue
         x = s.domain.sample(np.random.default_rng(0), (8, s.input_dim))
         before = s.forward(x)
@@ -81,7 +92,7 @@ def random_setting(system: Any, k: int, spread: float) -> np.ndarray:
     if spread <= 0:
         return np.asarray(spec.domain.sample(rng, spec.shape), dtype=np.float64)
     theta = system.get_controls()
-    if hasattr(spec.domain, "high"):
+    if isinstance(spec.domain, Interval):
         low, high = spec.domain.low, spec.domain.high
         return np.clip(theta + spread * (high - low) * rng.standard_normal(theta.shape), low, high)
     flip = rng.random(theta.shape) < spread
@@ -130,6 +141,7 @@ def run_one(
                 s.set_controls(random_setting(s, initial, spread))
         sync_blocks(run)
     start_theta = [b.system.get_controls() for b in getattr(run.rule, "blocks", [])]
+    setup = run.physical_queries  # centre_start's check: not training
     start = time.perf_counter()
 
     def test_accuracy() -> float:
@@ -150,7 +162,7 @@ def run_one(
             elif drift and epoch > drift_at:
                 curve.append(test_accuracy())
         # queries of training only (the evaluation passes are the same for every variant)
-        queries, control = run.physical_queries, run.control_queries
+        queries, control = run.physical_queries - setup, run.control_queries
         moved = [  # RMS change of each block's controls over training
             float(np.sqrt(np.mean((b.controls.theta - start_theta[i]) ** 2)))
             for i, b in enumerate(getattr(run.rule, "blocks", [])) if b.controls is not None
@@ -164,44 +176,13 @@ def run_one(
     }
 
 
-def _stats(values: list[float]) -> str:
-    mean = statistics.fmean(values)
-    std = statistics.pstdev(values) if len(values) > 1 else 0.0
-    return f"{100 * mean:.1f} ± {100 * std:.1f}"
-
-
-def accuracy_table(results: dict[str, Any]) -> str:
-    lines = [
-        "| system | controls | test accuracy (%) | gain (points) | physical queries"
-        " (training) | of which control updates | queries ratio |",
-        "|---|---|---|---|---|---|---|",
-    ]
-    for system, by in results.items():
-        frozen, trained = by["frozen"], by["trained"]
-        if not frozen or not trained:  # one variant only (e.g. tuning runs): no comparison
-            frozen = frozen or trained
-        fq = statistics.fmean(r["queries"] for r in frozen)
-        for label, runs in (("frozen", by["frozen"]), ("trained", by["trained"])):
-            if not runs:
-                continue
-            acc = [r["accuracy"] for r in runs]
-            gain = 100 * (statistics.fmean(acc) - statistics.fmean(r["accuracy"] for r in frozen))
-            q = statistics.fmean(r["queries"] for r in runs)
-            cq = statistics.fmean(r["control_queries"] for r in runs)
-            lines.append(
-                f"| {system} | {label} | {_stats(acc)} | {gain:+.1f} | {q:,.0f} | {cq:,.0f} |"
-                f" {q / fq:.2f}x |"
-            )
-    return "\n".join(lines)
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--dataset", default="mnist1d")
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--seed-offset", type=int, default=0, help="first seed (split runs)")
-    parser.add_argument("--epochs", type=int, default=10)
-    parser.add_argument("--systems", default="microwave,optical")
+    parser.add_argument("--epochs", type=int, default=60, help="default: phyll train's")
+    parser.add_argument("--systems", default="lens,optical,microwave")
     parser.add_argument("--widths", default="", help="smaller widths, e.g. 16,32")
     parser.add_argument("--drift", type=float, default=0.0, help="microwave drift strength")
     parser.add_argument("--drift-at", type=int, default=0)
@@ -318,7 +299,7 @@ def main(argv: list[str] | None = None) -> int:
         out["drift"]["microwave"] = by
     if args.json_out:
         Path(args.json_out).write_text(json.dumps(out, indent=1))
-    body = report(out, args)
+    body = report(out, args, SYSTEMS)
     print(body)
     if not args.no_write:
         from results import write_section
@@ -339,98 +320,13 @@ def write_from(files: list[str], args: argparse.Namespace) -> int:
             if data.get(part):
                 out[part].update(data[part])
                 out["settings"][part] = data["settings"][part]
-    body = report(out, args)
+    body = report(out, args, SYSTEMS)
     print(body)
     if not args.no_write:
         from results import write_section
 
         write_section("in-situ", "In-situ training of physical controls", body)
     return 0
-
-
-def width_table(widths: dict[str, Any], accuracy: dict[str, Any]) -> str:
-    lines = [
-        "| system | controls @ width | test accuracy (%) | digital FLOPs (training) |"
-        " frozen@64 FLOPs / these |",
-        "|---|---|---|---|---|",
-    ]
-    for system, by in widths.items():
-        ref = accuracy.get(system, {}).get("frozen")
-        rows = dict(by)
-        if ref:
-            rows = {"frozen@64": ref, **({"trained@64": accuracy[system]["trained"]}), **rows}
-        ref_flops = statistics.fmean(r["flops"] for r in ref) if ref else None
-        for label, runs in rows.items():
-            flops = statistics.fmean(r["flops"] for r in runs)
-            ratio = f"{ref_flops / flops:.2f}" if ref_flops else ""
-            acc = _stats([r["accuracy"] for r in runs])
-            lines.append(f"| {system} | {label} | {acc} | {flops:.3g} | {ratio} |")
-    return "\n".join(lines)
-
-
-def drift_table(drift: dict[str, Any], drift_at: int) -> str:
-    lines = [
-        "| controls | before drift (%) | right after (%) | epochs after drift (mean %) |"
-        " epochs to within 2 points (per seed) |",
-        "|---|---|---|---|---|",
-    ]
-    for label, runs in drift.get("microwave", {}).items():
-        curves = np.array([r["curve"] for r in runs])  # (seeds, 2 + epochs after)
-        before, after, rest = curves[:, 0], curves[:, 1], curves[:, 2:]
-        back = []
-        for c in curves:
-            hits = [i for i, a in enumerate(c[1:]) if a >= c[0] - 0.02]
-            back.append(str(hits[0]) if hits else "not within the run")
-        lines.append(
-            f"| {label} | {_stats(list(before))} | {_stats(list(after))} |"
-            f" {', '.join(f'{100 * v:.1f}' for v in rest.mean(axis=0))} | {', '.join(back)} |"
-        )
-    return "\n".join(lines)
-
-
-def report(out: dict[str, Any], args: argparse.Namespace) -> str:
-    def setting(part: str) -> str:
-        s = out["settings"].get(part) or vars(args)
-        return f"`{s['dataset']}`, {s['epochs']} epochs, seeds 0-{s['seeds'] - 1}"
-
-    negatives = next(iter(out["settings"].values()), {}).get("negatives", args.negatives)
-    parts = [
-        f"PhyLL (`--rule phyll --rule-param negatives={negatives}`, other options at the"
-        " `phyll train` defaults; lens with `--labels digital`); trained controls: " + "; ".join(
-            f"{s} `{' '.join(f'--param {k}={v}' for k, v in p.items())}"
-            f" {' '.join(f'--rule-param {k}={v}' for k, v in r.items())}`"
-            for s, (p, r) in SYSTEMS.items()
-        ) + "; frozen controls: the same system parameters with `physics=none`. Phase masks"
-        " start at pi on every pixel (a global phase: the system's own outputs, checked), so"
-        " that steps of both signs stay in the domain. Physical queries count the rows of"
-        " training only.",
-    ]
-    if out["accuracy"]:
-        parts.append(f"Trained against frozen controls ({setting('accuracy')}):")
-        parts.append(accuracy_table(out["accuracy"]))
-    if out["widths"]:
-        parts.append(f"Digital work at smaller block widths (`--width`; {setting('widths')}):")
-        parts.append(width_table(out["widths"], out["accuracy"]))
-    if out["drift"]:
-        d = out["settings"].get("drift") or vars(args)
-        parts.append(
-            f"Drift (microwave, `perturb({d['drift']})` after epoch {d['drift_at']}; epochs"
-            f" counted after the drift, 0 = right after it; {setting('drift')}):"
-        )
-        parts.append(drift_table(out["drift"], d["drift_at"]))
-    if out.get("leverage"):
-        parts.append(
-            f"Leverage of the controls: frozen controls at random settings (setting 0: the"
-            f" system's own; {setting('leverage')} but seed 0 only):"
-        )
-        lines = ["| system | test accuracy per setting (%) | spread (max - min) |", "|---|---|---|"]
-        for system, runs in out["leverage"].items():
-            acc = [100 * r["accuracy"] for r in runs]
-            lines.append(
-                f"| {system} | {', '.join(f'{a:.1f}' for a in acc)} | {max(acc) - min(acc):.1f} |"
-            )
-        parts.append("\n".join(lines))
-    return "\n\n".join(parts)
 
 
 if __name__ == "__main__":
