@@ -5,13 +5,13 @@ runs), ``phyll train`` defaults except the options named:
 
 - ``gain``: datasets mnist1d, digits, vowels x systems identity, random-features, acoustic,
   microwave, optical, lens x skip on and off, PhyLL; plus ``--rule backprop`` (an equal
-  digital MLP, no physics) per dataset;
-- ``labels``: mnist1d, skip on, ``--labels digital`` (label slots around the physics) through
-  ``--label-systems``;
-- ``depth``: blocks 1, 2, 4, 10 on mnist1d through ``--depth-system`` (and identity), with
-  ``--labels digital``;
+  digital MLP, no physics) per dataset (the runs kept from the previous round used
+  ``--labels physical``, then the default, and are reported as such);
+- ``labels``: mnist1d, skip on, at the defaults (``--labels digital``) through
+  ``--label-systems``; ``noskip``: digits and mnist1d with ``--no-skip`` at the defaults;
+- ``depth``: blocks 1, 2, 4, 10 on mnist1d through ``--depth-system`` (and identity);
 - ``circles``: circles through every system, and ``regression``: digits through identity and
-  optical (the no-regression checks).
+  optical, vowels through acoustic over 10 seeds (the no-regression checks).
 
 and writes the section ``physics-gain`` of docs/results.md: accuracy mean ± std over seeds for
 goodness and readout, and the gain over identity in points. Every figure is printed with the
@@ -96,39 +96,52 @@ def _fmt(stat: tuple[float, float, int] | None) -> str:
     return f"{stat[0]:.1f} ± {stat[1]:.1f} ({stat[2]})" if stat else "-"
 
 
+def _gain_table(title: str, found: dict[tuple[str, ...], dict], backprop: dict | None) -> list[str]:
+    """One table: each system's goodness, readout and gain over identity (keys: (system,))."""
+    base = found.get(("identity",), {}).get("goodness")
+    lines = [f"### {title}", "", "| system | goodness | readout | gain (points) |",
+             "|---|---|---|---|"]
+    for s in [s for s in SYSTEMS if (s,) in found]:
+        g = found[(s,)]
+        d = f"{g['goodness'][0] - base[0]:+.1f}" if base and "goodness" in g else "-"
+        lines.append(f"| {s} | {_fmt(g.get('goodness'))} | {_fmt(g.get('readout'))} | {d} |")
+    if backprop:
+        lines.append(f"| backprop (digital MLP) | {_fmt(backprop.get('direct'))} | | |")
+    return [*lines, ""]
+
+
+def _select(found: dict[tuple[str, ...], dict], **fixed: str) -> dict[tuple[str, ...], dict]:
+    """The groups of ``found`` (keyed dataset, system, skip, rule, labels) matching ``fixed``,
+    keyed by system."""
+    names = ("dataset", "system", "skip", "rule", "labels")
+    out = {}
+    for key, value in found.items():
+        named = dict(zip(names, key, strict=True))
+        if all(named[k] == v for k, v in fixed.items()):
+            out[(named["system"],)] = value
+    return out
+
+
 def report(commands: dict[str, list[str]]) -> str:
     lines = ["PhyLL through each system against `identity` (no physics), `phyll train` defaults"
              " except the options named; test accuracy in %, mean ± std over seeds (number of"
              " seeds); gain = goodness minus identity's goodness, in points. Made by"
-             " `python benchmarks/physics_gain.py` (commands below).", ""]
-    gain = table(rows("gain"), ("dataset", "system", "skip", "rule"))
-    for ds in DATASETS:
-        for skip in ("True", "False"):
-            base = gain.get((ds, "identity", skip, "phyll"), {}).get("goodness")
-            present = [s for s in SYSTEMS if (ds, s, skip, "phyll") in gain]
-            if not present:
-                continue
-            lines += [f"### {ds}, skip {'on' if skip == 'True' else 'off'}", "",
-                      "| system | goodness | readout | gain (points) |", "|---|---|---|---|"]
-            for s in present:
-                g = gain[(ds, s, skip, "phyll")]
-                d = f"{g['goodness'][0] - base[0]:+.1f}" if base and "goodness" in g else "-"
-                good, read = _fmt(g.get("goodness")), _fmt(g.get("readout"))
-                lines.append(f"| {s} | {good} | {read} | {d} |")
-            bp = [v for k, v in gain.items() if k[0] == ds and k[3] == "backprop"]
-            if bp and skip == "True":
-                lines.append(f"| backprop (digital MLP) | {_fmt(bp[0].get('direct'))} | | |")
-            lines.append("")
-    labels = table(rows("labels"), ("system",))
-    if labels:
-        base = labels.get(("identity",), {}).get("goodness")
-        lines += ["### mnist1d, skip on, `--labels digital`", "",
-                  "| system | goodness | readout | gain (points) |", "|---|---|---|---|"]
-        for s in [s for s in SYSTEMS if (s,) in labels]:
-            g = labels[(s,)]
-            d = f"{g['goodness'][0] - base[0]:+.1f}" if base and "goodness" in g else "-"
-            lines.append(f"| {s} | {_fmt(g.get('goodness'))} | {_fmt(g.get('readout'))} | {d} |")
-        lines.append("")
+             " `python benchmarks/physics_gain.py` (commands below). The default is"
+             " `--labels digital` (label slots around block 0's physics); the tables marked"
+             " `--labels physical` are the published form, the default until this round.", ""]
+    keys = ("dataset", "system", "skip", "rule", "labels")
+    found = table(rows("gain") + rows("labels") + rows("noskip"), keys)
+    backprop = {k[0]: v for k, v in found.items() if k[3] == "backprop"}
+    for labels in ("digital", "physical"):
+        for ds in DATASETS:
+            for skip in ("True", "False"):
+                part = _select(found, dataset=ds, skip=skip, rule="phyll", labels=labels)
+                if not part:
+                    continue
+                title = f"{ds}, skip {'on' if skip == 'True' else 'off'}"
+                title += ", defaults" if labels == "digital" else ", `--labels physical`"
+                bp = backprop.get(ds) if skip == "True" and labels == "digital" else None
+                lines += _gain_table(title, part, bp)
     depth = table(rows("depth"), ("system", "blocks", "labels"))
     if depth:
         lines += ["### mnist1d: accuracy against depth", "",
@@ -136,17 +149,15 @@ def report(commands: dict[str, list[str]]) -> str:
         for (s, b, lab), g in sorted(
             depth.items(), key=lambda kv: (kv[0][2], kv[0][0], int(kv[0][1] or 0))
         ):
-            lines.append(f"| {s} | {lab or 'physical'} | {b} | {_fmt(g.get('goodness'))} |"
+            lines.append(f"| {s} | {lab} | {b} | {_fmt(g.get('goodness'))} |"
                          f" {_fmt(g.get('readout'))} |")
         lines.append("")
-    for part in ("circles", "regression"):
-        found = table(rows(part), ("dataset", "system", "skip"))
-        if not found:
-            continue
-        lines += [f"### {part} (no regression)", "",
-                  "| dataset | system | skip | goodness | readout |", "|---|---|---|---|---|"]
-        for (ds, s, skip), g in sorted(found.items()):
-            lines.append(f"| {ds} | {s} | {skip} | {_fmt(g.get('goodness'))} |"
+    checks = table(rows("circles") + rows("regression"), ("dataset", "system", "labels"))
+    if checks:
+        lines += ["### No regression: circles, digits and vowels (skip on)", "",
+                  "| dataset | system | labels | goodness | readout |", "|---|---|---|---|---|"]
+        for (ds, s, lab), g in sorted(checks.items()):
+            lines.append(f"| {ds} | {s} | {lab} | {_fmt(g.get('goodness'))} |"
                          f" {_fmt(g.get('readout'))} |")
         lines.append("")
     lines += ["Commands:", "", "```text"]
@@ -157,13 +168,16 @@ def report(commands: dict[str, list[str]]) -> str:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--parts", default="gain,labels,depth,circles")
+    ap.add_argument("--parts", default="gain,labels,noskip,depth,circles")
+    ap.add_argument("--noskip-seeds", default="3")
     ap.add_argument("--datasets", default=",".join(DATASETS))
     ap.add_argument("--systems", default=",".join(SYSTEMS))
     ap.add_argument("--seeds", default="5")
     ap.add_argument("--skip", default="true,false")
     ap.add_argument("--depth-system", default="lens")
-    ap.add_argument("--label-systems", default="identity,random-features,acoustic,optical,lens")
+    ap.add_argument(
+        "--label-systems", default="identity,random-features,acoustic,microwave,optical,lens"
+    )
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--report-only", action="store_true")
     a = ap.parse_args()
@@ -183,13 +197,19 @@ def main() -> None:
                 "--seeds", a.seeds], a.workers)
         if "labels" in parts:
             commands["labels"] = sweep("labels", [
-                "--systems", a.label_systems, "--datasets", "mnist1d", "--seeds", a.seeds,
-                "--grid", "labels=digital"], a.workers)
+                "--systems", a.label_systems, "--datasets", "mnist1d", "--seeds", a.seeds],
+                a.workers)
         if "depth" in parts:
             commands["depth"] = sweep("depth", [
                 "--systems", f"identity,{a.depth_system}", "--datasets", "mnist1d",
-                "--seeds", a.seeds, "--grid", "blocks=1,2,4,10", "--grid", "labels=digital"],
-                a.workers)
+                "--seeds", a.seeds, "--grid", "blocks=1,2,4,10"], a.workers)
+        if "noskip" in parts:
+            commands["noskip-digits"] = sweep("noskip", [
+                "--systems", "identity,optical,lens,microwave", "--datasets", "digits",
+                "--seeds", a.noskip_seeds, "--grid", "skip=false"], a.workers)
+            commands["noskip-mnist1d"] = sweep("noskip", [
+                "--systems", a.label_systems, "--datasets", "mnist1d",
+                "--seeds", a.noskip_seeds, "--grid", "skip=false"], a.workers)
         if "circles" in parts:
             commands["circles"] = sweep("circles", [
                 "--systems", ",".join(SYSTEMS), "--datasets", "circles", "--seeds", a.seeds],
@@ -197,6 +217,8 @@ def main() -> None:
             commands["regression"] = sweep("regression", [
                 "--systems", "identity,optical", "--datasets", "digits", "--seeds", a.seeds],
                 a.workers)
+            commands["regression-vowels"] = sweep("regression", [
+                "--systems", "acoustic", "--datasets", "vowels", "--seeds", "10"], a.workers)
         log.write_text(json.dumps(commands, indent=1))
     text = report(commands)
     print(text)
