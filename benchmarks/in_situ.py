@@ -99,6 +99,23 @@ def random_setting(system: Any, k: int, spread: float) -> np.ndarray:
     return np.where(flip, 1.0 - theta, theta)
 
 
+def output_change(system: str, params: dict[str, Any], settings: int = 3) -> list[float]:
+    """``|y - y0| / |y0 - mean(y0)|`` for 64 random inputs: outputs ``y`` at uniform random
+    control settings against ``y0`` at the system's own, relative to how much the inputs move
+    the outputs."""
+    from phyll_core.factory import build_system
+
+    s = build_system(system, params)
+    x = s.domain.sample(np.random.default_rng(1), (64, s.input_dim))
+    y0, own, spec = s.forward(x), s.get_controls(), s.controls
+    change = []
+    for k in range(1, settings + 1):
+        s.set_controls(spec.domain.sample(np.random.default_rng([k, 5]), spec.shape))
+        change.append(float(np.linalg.norm(s.forward(x) - y0) / np.linalg.norm(y0 - y0.mean(0))))
+    s.set_controls(own)
+    return change
+
+
 def sync_blocks(run: Any) -> None:
     """Blocks with trained controls start from what their system now holds."""
     for block in getattr(run.rule, "blocks", []):
@@ -286,6 +303,11 @@ def main(argv: list[str] | None = None) -> int:
                 runs.append(r)
                 log(f"{system} frozen at setting {k}: {100 * r['accuracy']:.1f} %")
             out["leverage"][system] = runs
+    if "outputs" in parts:  # no training: how far the controls move the outputs
+        for system in systems:
+            change = output_change(system, SYSTEMS[system][0])
+            print(f"{system}: output change at 3 random control settings (over the outputs'"
+                  f" spread across inputs): {', '.join(f'{c:.2f}' for c in change)}")
     if "drift" in parts and args.drift > 0:
         params, trained = SYSTEMS["microwave"]
         by = {"frozen": [], "trained": []}
