@@ -105,7 +105,7 @@ class Model:
         how = method or self.method
         if how not in self.methods:
             raise PhyllError(f"this network predicts with {', '.join(self.methods)}, not '{how}'")
-        if how == "readout" and self.run.data.y_train.size:
+        if how in self.run.rule.fitted and self.run.data.y_train.size:
             self.run.rule.fit_readout(self.run.data.x_train, self.run.data.y_train)
         return how
 

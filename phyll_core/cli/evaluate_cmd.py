@@ -38,7 +38,7 @@ def _evaluate_once(run: Any, x: Any, y: Any) -> dict[str, dict[str, float]]:
     if x is None:
         return run.evaluate_all()
     out = {}
-    with blas_limit():
+    with blas_limit(), run.rule.shared_scoring():
         for method in run.rule.methods:
             out[method] = {"accuracy": float(np.mean(run.rule.predict(x, method) == y))}
     return out
@@ -223,7 +223,7 @@ def predict(
     checkpoint: Path = typer.Argument(..., help="Run folder written by phyll train."),
     input: Path = typer.Option(..., "--input", "-i", help="CSV (header) or NPZ (array x)."),
     output: Path | None = typer.Option(None, "--output", "-o", help="Labels CSV (default stdout)."),
-    method: str | None = typer.Option(None, "--predict", help="goodness or readout."),
+    method: str | None = typer.Option(None, "--predict", help="goodness, readout, weighted."),
 ) -> None:
     """Predict class labels for the rows of a CSV or NPZ file (needs only the checkpoint)."""
     from phyll_core.engine.trainer import blas_limit
@@ -241,7 +241,7 @@ def predict(
     how = method or run.method
     if how not in run.rule.methods:
         raise PhyllError(f"this network predicts with {', '.join(run.rule.methods)}, not '{how}'")
-    if how == "readout":
+    if how in run.rule.fitted:
         _fit_readout(run)
     with blas_limit():
         labels = [run.data.class_names[i] for i in run.rule.predict(x, how)]

@@ -150,7 +150,7 @@ def train(
     seed: int = typer.Option(D.seed, "--seed", help="Seed of split, weights and negatives."),
     test_fraction: float = typer.Option(D.test_fraction, "--test-fraction", help="Held out."),
     label_column: str = typer.Option("label", "--label-column", help="CSV label column."),
-    predict: str | None = typer.Option(None, "--predict", help="goodness or readout."),
+    predict: str | None = typer.Option(None, "--predict", help="goodness, readout, weighted."),
     negatives: str | None = typer.Option(None, "--negatives", help="phyll: random or hardest."),
     skip: bool = typer.Option(D.skip, "--skip/--no-skip", help="Concatenate block input."),
     project: bool = typer.Option(

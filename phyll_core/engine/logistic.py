@@ -153,3 +153,31 @@ def fit_logistic(
     stop = tol * c * x.shape[0]
     p, iters = _lbfgs(_multinomial(x, index, k, c), np.zeros(k * (d + 1)), stop, max_iter)
     return LogisticModel(classes, p[: k * d].reshape(k, d), p[k * d :], iters)
+
+
+def fit_block_weights(
+    goodness: np.ndarray, y: np.ndarray, c: float = 1.0, tol: float = 1e-6, max_iter: int = 500
+) -> np.ndarray:
+    """Weights ``w`` (K,) of the blocks' goodness for predicting ``argmax_c sum_k w_k g_k(c)``:
+    the minimiser of ``C * sum_i [logsumexp_c s_ic - s_{i,y_i}] + ||w - 1||^2 / 2`` with
+    ``s_ic = sum_k w_k goodness[k, i, c]`` (a conditional logit whose prior is the published
+    equal-weight sum). ``goodness``: (K, n, C); ``y``: (n,) labels in 0..C-1. Strictly convex:
+    the minimiser is unique and found deterministically from ``w = 1``."""
+    g = np.asarray(goodness, dtype=np.float64)
+    index = np.asarray(y, dtype=np.int64)
+    rows = np.arange(index.size)
+    true = g[:, rows, index]  # (K, n)
+
+    def objective(w: np.ndarray) -> tuple[float, np.ndarray]:
+        s = np.einsum("k,knc->nc", w, g)
+        top = s.max(axis=1, keepdims=True)
+        e = np.exp(s - top)
+        total = e.sum(axis=1, keepdims=True)
+        log_norm = np.log(total)[:, 0] + top[:, 0]
+        value = c * float((log_norm - s[rows, index]).sum()) + 0.5 * float(((w - 1) ** 2).sum())
+        p = e / total
+        grad = c * (np.einsum("nc,knc->k", p, g) - true.sum(axis=1)) + (w - 1)
+        return value, grad
+
+    w, _ = _lbfgs(objective, np.ones(g.shape[0]), tol * c * index.size, max_iter)
+    return w

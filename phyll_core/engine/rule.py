@@ -8,7 +8,7 @@ then driven by the trainer, in the spirit of optax's (init, update) pairs:
 2. ``step(x, y, rng)`` trains on one batch of standardised rows ``x`` with labels ``y`` and
    returns named scalar metrics (e.g. the loss of each block); randomness only from ``rng``;
 3. ``fit_readout(x, y)`` is called after training (and before each evaluation) so that rules
-   with a trained readout can fit it;
+   with a trained readout can fit it (the methods that need it are listed in ``fitted``);
 4. ``predict(x, method)`` returns labels; ``methods`` lists the methods the rule supports
    (``goodness``, ``readout``, ``direct``), the first being its default;
 5. ``state_dict()`` / ``load_state_dict(d)`` hold every array needed to resume or predict
@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Sequence
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any, ClassVar
 
 import attrs
@@ -72,6 +73,8 @@ class LearningRule(abc.ABC):
 
     name: ClassVar[str] = "rule"
     methods: ClassVar[tuple[str, ...]] = ("goodness",)
+    fitted: ClassVar[tuple[str, ...]] = ()
+    """The methods that need :meth:`fit_readout` on the training data before predicting."""
 
     def __init__(self) -> None:
         self.flops = 0.0
@@ -86,7 +89,12 @@ class LearningRule(abc.ABC):
         """Train on one batch; return named metrics (losses)."""
 
     def fit_readout(self, x: np.ndarray, y: np.ndarray) -> None:  # noqa: B027 - optional
-        """Fit a readout on the training data, if the rule has one."""
+        """Fit what the :attr:`fitted` methods need (a readout) on the training data."""
+
+    def shared_scoring(self) -> AbstractContextManager[None]:
+        """A context in which predictions of the same rows by several methods may share their
+        physical passes (one evaluation); outside it every call measures afresh."""
+        return nullcontext()
 
     @abc.abstractmethod
     def predict(self, x: np.ndarray, method: str) -> np.ndarray:

@@ -236,9 +236,10 @@ class Run:
         self.history.append(metrics)
         return metrics
 
-    def accuracy(self, method: str) -> tuple[float, float]:
-        """(train, test) accuracy with ``method`` (fits the readout first when needed)."""
-        if method == "readout":
+    def accuracy(self, method: str, fit: bool = True) -> tuple[float, float]:
+        """(train, test) accuracy with ``method`` (with ``fit``, fits the readout first when
+        the method needs it)."""
+        if fit and method in self.rule.fitted:
             self.rule.fit_readout(self.data.x_train, self.data.y_train)
         d, dtype = self.data, self.config.dtype
         train = float(np.mean(self.rule.predict(d.x_train.astype(dtype), method) == d.y_train))
@@ -301,9 +302,11 @@ class Run:
     def evaluate_all(self) -> dict[str, dict[str, float]]:
         """Train and test accuracy with every prediction method of the rule."""
         out = {}
-        with blas_limit():
+        with blas_limit(), self.rule.shared_scoring():  # methods share their physical passes
+            if self.rule.fitted:
+                self.rule.fit_readout(self.data.x_train, self.data.y_train)
             for method in self.rule.methods:
-                train, test = self.accuracy(method)
+                train, test = self.accuracy(method, fit=False)
                 out[method] = {"train_accuracy": train, "test_accuracy": test}
         return out
 
