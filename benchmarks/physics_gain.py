@@ -10,6 +10,7 @@ runs), ``phyll train`` defaults except the options named:
 - ``labels``: mnist1d, skip on, at the defaults (``--labels digital``) through
   ``--label-systems``; ``noskip``: digits and mnist1d with ``--no-skip`` at the defaults;
 - ``depth``: blocks 1, 2, 4, 10 on mnist1d through ``--depth-system`` (and identity);
+  ``weighted``: blocks 2 and 10 again, with the ``weighted`` prediction recorded;
 - ``circles``: circles through every system, and ``regression``: digits through identity and
   optical, vowels through acoustic over 10 seeds (the no-regression checks).
 
@@ -72,7 +73,8 @@ def rows(name: str) -> list[dict[str, Any]]:
 
 
 def table(results: list[dict[str, Any]], keys: tuple[str, ...]) -> dict[tuple[str, ...], dict]:
-    """Mean and population std over seeds of goodness/readout/direct test accuracy per group."""
+    """Mean and population std over seeds of the test accuracy of each prediction method
+    (goodness, readout, weighted, direct) per group."""
     import numpy as np
 
     groups: dict[tuple[str, ...], dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
@@ -82,7 +84,7 @@ def table(results: list[dict[str, Any]], keys: tuple[str, ...]) -> dict[tuple[st
         if (key, r.get("seed")) in seen:  # stored twice (an older version's key): keep the newest
             continue
         seen.add((key, r.get("seed")))
-        for method in ("goodness", "readout", "direct"):
+        for method in ("goodness", "readout", "weighted", "direct"):
             if method in r:
                 groups[key][method].append(r[method])
     out = {}
@@ -142,15 +144,16 @@ def report(commands: dict[str, list[str]]) -> str:
                 title += ", defaults" if labels == "digital" else ", `--labels physical`"
                 bp = backprop.get(ds) if skip == "True" and labels == "digital" else None
                 lines += _gain_table(title, part, bp)
-    depth = table(rows("depth"), ("system", "blocks", "labels"))
+    depth = table(rows("weighted") + rows("depth"), ("system", "blocks", "labels"))
     if depth:
         lines += ["### mnist1d: accuracy against depth", "",
-                  "| system | labels | blocks | goodness | readout |", "|---|---|---|---|---|"]
+                  "| system | labels | blocks | goodness | readout | weighted |",
+                  "|---|---|---|---|---|---|"]
         for (s, b, lab), g in sorted(
             depth.items(), key=lambda kv: (kv[0][2], kv[0][0], int(kv[0][1] or 0))
         ):
             lines.append(f"| {s} | {lab} | {b} | {_fmt(g.get('goodness'))} |"
-                         f" {_fmt(g.get('readout'))} |")
+                         f" {_fmt(g.get('readout'))} | {_fmt(g.get('weighted'))} |")
         lines.append("")
     checks = table(rows("circles") + rows("regression"), ("dataset", "system", "labels"))
     if checks:
@@ -168,7 +171,7 @@ def report(commands: dict[str, list[str]]) -> str:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--parts", default="gain,labels,noskip,depth,circles")
+    ap.add_argument("--parts", default="gain,labels,noskip,depth,weighted,circles")
     ap.add_argument("--noskip-seeds", default="3")
     ap.add_argument("--datasets", default=",".join(DATASETS))
     ap.add_argument("--systems", default=",".join(SYSTEMS))
@@ -210,6 +213,10 @@ def main() -> None:
             commands["noskip-mnist1d"] = sweep("noskip", [
                 "--systems", a.label_systems, "--datasets", "mnist1d",
                 "--seeds", a.noskip_seeds, "--grid", "skip=false"], a.workers)
+        if "weighted" in parts:  # the `weighted` prediction at depth (runs recording it)
+            commands["weighted"] = sweep("weighted", [
+                "--systems", f"{a.depth_system},identity", "--datasets", "mnist1d",
+                "--seeds", a.noskip_seeds, "--grid", "blocks=2,10"], a.workers)
         if "circles" in parts:
             commands["circles"] = sweep("circles", [
                 "--systems", ",".join(SYSTEMS), "--datasets", "circles", "--seeds", a.seeds],
