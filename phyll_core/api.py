@@ -101,13 +101,20 @@ class Model:
             raise DatasetError("rows hold NaN or infinite values")
         return self.run.data.standardise(rows).astype(self.config.dtype, copy=False)
 
-    def _check_method(self, method: str | None) -> str:
+    def _check_method(self, method: str | None, fit: bool = True) -> str:
+        """The method to predict with (``method`` or the run's); with ``fit``, the readout is
+        refitted first when the method needs it and the training data are loaded."""
         how = method or self.method
         if how not in self.methods:
             raise PhyllError(f"this network predicts with {', '.join(self.methods)}, not '{how}'")
-        if how in self.run.rule.fitted and self.run.data.y_train.size:
-            self.run.rule.fit_readout(self.run.data.x_train, self.run.data.y_train)
+        if fit and how in self.run.rule.fitted:
+            self._fit()
         return how
+
+    def _fit(self) -> None:
+        """Refit what the rule's fitted methods need, when the training data are loaded."""
+        if self.run.data.y_train.size:
+            self.run.rule.fit_readout(self.run.data.x_train, self.run.data.y_train)
 
     def predict_index(self, x: Any, method: str | None = None) -> np.ndarray:
         """Class indices (0..C-1) for raw feature rows ``x`` (n, d) or one row (d,)."""
@@ -136,15 +143,17 @@ class Model:
         measurement."""
         from phyll_core.engine.trainer import blas_limit
 
-        methods = [self._check_method(method)] if method else list(self.methods)
+        methods = [self._check_method(method, fit=False)] if method else list(self.methods)
         out: dict[str, float] = {}
+        rule = self.run.rule
         if dataset is None:
             if not self.run.data.y_test.size:
                 raise DatasetError("this model was loaded without its data; pass a dataset")
-            with blas_limit():
+            with blas_limit(), rule.shared_scoring():  # one fit, shared physical passes
+                if any(how in rule.fitted for how in methods):
+                    self._fit()
                 for how in methods:
-                    self._check_method(how)
-                    train, test = self.run.accuracy(how)
+                    train, test = self.run.accuracy(how, fit=False)
                     out[f"{how}/train_accuracy"], out[f"{how}/test_accuracy"] = train, test
             return out
         data = _dataset(dataset, options)
@@ -155,8 +164,12 @@ class Model:
                 f"dataset '{data.name}' has classes the network never saw: {unknown}"
             )
         y = np.array([names.index(data.class_names[i]) for i in data.y])
-        for how in methods:
-            out[f"{how}/accuracy"] = float(np.mean(self.predict_index(data.x, how) == y))
+        rows = self._rows(data.x)
+        with blas_limit(), rule.shared_scoring():
+            if any(how in rule.fitted for how in methods):
+                self._fit()
+            for how in methods:
+                out[f"{how}/accuracy"] = float(np.mean(rule.predict(rows, how) == y))
         return out
 
     def save(self, path: str | Path) -> Path:

@@ -181,16 +181,26 @@ class PhyLL(_LocalRule):
         finally:
             self._shared = None
 
+    def _rows_per_pass(self) -> int:
+        """Rows scored per physical pass: ``n * C`` physical rows stay <= :data:`SCORE_ROWS`."""
+        assert self.problem is not None
+        return max(1, SCORE_ROWS // self.problem.n_classes)
+
+    def _calibrated(self) -> bool:
+        return all(b.layer.calibrated for b in self.blocks)
+
     def block_scores(self, x: np.ndarray) -> np.ndarray:
         """Goodness of every block for every label and row: (K, n, C). One physical pass per
         block of ``n * C`` rows, made in chunks of at most :data:`SCORE_ROWS` rows so that
         memory stays bounded (rows are independent: the same scores); shared within
         :meth:`shared_scoring`."""
         assert self.problem is not None
-        key = (x.shape, x.dtype.str, hashlib.sha1(np.ascontiguousarray(x).tobytes()).digest())
-        if self._shared is not None and key in self._shared:
-            return self._shared[key]
-        n, step = x.shape[0], max(1, SCORE_ROWS // self.problem.n_classes)
+        key: tuple[Any, ...] = ()
+        if self._shared is not None:  # the rows' digest only where it can be reused
+            key = (x.shape, x.dtype.str, hashlib.sha1(np.ascontiguousarray(x).tobytes()).digest())
+            if key in self._shared:
+                return self._shared[key]
+        n, step = x.shape[0], self._rows_per_pass()
         parts = [self._scores(x[i : i + step])[0] for i in range(0, n, step)]
         out = parts[0] if len(parts) == 1 else np.concatenate(parts, axis=1)
         if self._shared is not None:
@@ -201,7 +211,7 @@ class PhyLL(_LocalRule):
         """Summed goodness of every label for every row: (n, C) (see :meth:`block_scores`;
         ``calibrate``: see :meth:`LocalBlock.z`; a pass that calibrates the physical layers
         takes every row at once)."""
-        if calibrate and not all(b.layer.calibrated for b in self.blocks):
+        if calibrate and not self._calibrated():
             return self._scores(x, calibrate)[0].sum(axis=0)
         return self.block_scores(x).sum(axis=0)
 
@@ -255,9 +265,8 @@ class PhyLL(_LocalRule):
         :data:`SCORE_ROWS` physical rows, keeping only those two ``z`` rows of each chunk, so
         memory stays bounded (rows are independent: the same labels and rows)."""
         assert self.problem is not None
-        n, c = y.size, self.problem.n_classes
-        step = max(1, SCORE_ROWS // c)
-        if n <= step or not all(b.layer.calibrated for b in self.blocks):
+        n, step = y.size, self._rows_per_pass()
+        if n <= step or not self._calibrated():
             step = n  # the calibrating pass takes every row at once
         wrong = np.empty(n, dtype=np.int64)
         z_pos = z_neg = np.empty((0, 0))
