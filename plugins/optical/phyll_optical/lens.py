@@ -49,6 +49,11 @@ def camera_pixels(pixels: int) -> int:
     return pixels // 2 + 1
 
 
+def samples(inputs: int, pixels: int) -> int:
+    """``N``, the Fourier-plane samples per period: ``pixels``, or twice the inputs for 0."""
+    return pixels or 2 * inputs
+
+
 def fourier_map(inputs: int, pixels: int) -> np.ndarray:
     """Complex128 (inputs, pixels // 2 + 1) map from SLM values to camera fields (no phase):
     ``sinc(q / N) exp(-2 pi i q k / N) / sqrt(N)``."""
@@ -119,7 +124,7 @@ class LensSystem(PhysicalSystem):
     @property
     def samples(self) -> int:
         """``N``: Fourier-plane samples per period of the spectrum (``pixels`` or 2 inputs)."""
-        return self.pixels or 2 * self.inputs
+        return samples(self.inputs, self.pixels)
 
     def _refresh(self) -> None:
         """Rebuild the map after the phase (aberration + mask) changed."""

@@ -14,6 +14,19 @@ from phyll_core import hookimpl
 from phyll_core.params import Param
 from phyll_core.specs import SystemSpec
 
+PHASE_DEPTH = Param(
+    "phase_depth", "float", math.pi, "phase (rad) written for input 1", low=0.0, high=2 * math.pi
+)
+DETECTION = Param(
+    "detection",
+    "str",
+    "amplitude",
+    "camera reading |E| or |E|^2",
+    choices=("amplitude", "intensity"),
+)
+NOISE = Param("noise", "float", 0.0, "camera read noise / mean reading", low=0.0)
+"""Parameters of the SLM and the camera that ``optical`` and ``lens`` share."""
+
 PARAMS: tuple[Param, ...] = (
     Param("inputs", "int", 20, "number of input values (SLM blocks)", low=1),
     Param("frame", "int", 32, "SLM and camera frame side in pixels", low=3),
@@ -27,14 +40,7 @@ PARAMS: tuple[Param, ...] = (
     Param("block", "int", 0, "SLM pixels per input block side (0: automatic)", low=0),
     Param("image_side", "int", 0, "picture side for image layouts (0: largest fitting)", low=0),
     Param("encoding", "str", "amplitude", "SLM modulation", choices=("amplitude", "phase")),
-    Param(
-        "phase_depth",
-        "float",
-        math.pi,
-        "phase (rad) written for input 1",
-        low=0.0,
-        high=2 * math.pi,
-    ),
+    PHASE_DEPTH,
     Param("aperture", "float", 0.375, "input aperture radius / Nyquist radius", low=0.0, high=1.0),
     Param(
         "output_aperture",
@@ -52,16 +58,10 @@ PARAMS: tuple[Param, ...] = (
         choices=("gaussian", "unitary", "file"),
     ),
     Param("matrix_file", "str", "", ".npz or .mat file with T, input_mask, output_mask"),
-    Param(
-        "detection",
-        "str",
-        "amplitude",
-        "camera reading |E| or |E|^2",
-        choices=("amplitude", "intensity"),
-    ),
+    DETECTION,
     Param("saturation", "float", 0.0, "saturable absorber I_sat (0: no absorber)", low=0.0),
     Param("absorption", "float", 0.5, "absorber small-signal loss q0", low=0.0, high=1.0),
-    Param("noise", "float", 0.0, "camera read noise / mean reading", low=0.0),
+    NOISE,
     Param(
         "fold",
         "bool",
@@ -83,15 +83,9 @@ LENS_PARAMS: tuple[Param, ...] = (
         "SLM modulation: 2x-1 (pi phase for the sign), x, or exp(i depth x)",
         choices=("signed", "amplitude", "phase"),
     ),
-    Param("phase_depth", "float", math.pi, "phase (rad) for input 1", low=0.0, high=2 * math.pi),
-    Param(
-        "detection",
-        "str",
-        "amplitude",
-        "camera reading |E| or |E|^2",
-        choices=("amplitude", "intensity"),
-    ),
-    Param("noise", "float", 0.0, "camera read noise / mean reading", low=0.0),
+    PHASE_DEPTH,
+    DETECTION,
+    NOISE,
     Param("phase_mask", "bool", False, "trainable SLM phase on every pixel"),
     Param("seed", "int", 0, "seed of the reference batch and the camera noise", low=0),
 )
@@ -104,11 +98,14 @@ def _lens(**kw: Any) -> Any:
 
 
 def _lens_dims(params: Mapping[str, Any]) -> Any:
+    """``inputs`` SLM values in [0, 1] in, half a line of Fourier-plane pixels out (the
+    lens module imports NumPy only)."""
     from phyll_core.domain import Interval
     from phyll_core.system import Dims
+    from phyll_optical.lens import camera_pixels, samples
 
-    samples = params["pixels"] or 2 * params["inputs"]
-    return Dims(params["inputs"], samples // 2 + 1, Interval(0.0, 1.0))
+    out = camera_pixels(samples(params["inputs"], params["pixels"]))
+    return Dims(params["inputs"], out, Interval(0.0, 1.0))
 
 
 def _optical(**kw: Any) -> Any:
