@@ -38,6 +38,8 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from results import write_section
 
+from phyll_core.io import atomic_write_text
+
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "benchmarks" / "out" / "physics_gain"
 SYSTEMS = ("identity", "random-features", "acoustic", "microwave", "optical", "lens")
@@ -226,7 +228,7 @@ def main() -> None:
                 a.workers)
             commands["regression-vowels"] = sweep("regression", [
                 "--systems", "acoustic", "--datasets", "vowels", "--seeds", "10"], a.workers)
-        log.write_text(json.dumps(commands, indent=1))
+        atomic_write_text(log, json.dumps(commands, indent=1))
     text = report(commands)
     print(text)
     write_section("physics-gain", "Physics gain: each system against identity", text)
