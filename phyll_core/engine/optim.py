@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import attrs
 import numpy as np
 
@@ -20,7 +22,7 @@ class Adam:
     beta2: float = 0.999
     eps: float = 1e-8
     state: dict[str, np.ndarray] = attrs.field(factory=dict)
-    _scratch: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = attrs.field(
+    _scratch: dict[str, tuple[np.ndarray, np.ndarray, str, str]] = attrs.field(
         factory=dict, init=False, repr=False, eq=False
     )
 
@@ -32,14 +34,20 @@ class Adam:
             self.state[f"v/{k}"] = np.zeros_like(v)
 
     def update(self, params: dict[str, np.ndarray], grads: dict[str, np.ndarray]) -> None:
-        """One Adam step: ``params[k] -= ...`` in place for every ``k`` in ``grads``."""
-        t = float(self.state["t"]) + 1.0
-        self.state["t"] = np.asarray(t)
+        """One Adam step: ``params[k] -= ...`` in place for every ``k`` in ``grads``.
+
+        Everything is computed in the gradient's dtype (float32 engines stay float32), in
+        preallocated scratch buffers; the order of operations is fixed, so the same inputs
+        give the same numbers."""
+        state = self.state
+        t = float(state["t"]) + 1.0
+        state["t"] = np.asarray(t)
         b1, b2 = self.beta1, self.beta2
-        step = self.lr * np.sqrt(1.0 - b2**t) / (1.0 - b1**t)
+        step = self.lr * math.sqrt(1.0 - b2**t) / (1.0 - b1**t)
+        decay = 1.0 - self.lr * self.weight_decay
         for k, g in grads.items():
-            m, v = self.state[f"m/{k}"], self.state[f"v/{k}"]
-            tmp, denom, update = self._buffers(k, g)
+            tmp, denom, m_key, v_key = self._buffers(k, g)
+            m, v = state[m_key], state[v_key]
             m *= b1
             np.multiply(g, 1.0 - b1, out=tmp)
             m += tmp
@@ -49,18 +57,18 @@ class Adam:
             v += tmp
             p = params[k]
             if self.weight_decay:
-                p *= 1.0 - self.lr * self.weight_decay
+                p *= decay
             np.sqrt(v, out=denom)
             denom += self.eps
-            np.multiply(m, step, out=update)  # the step itself in float64 (step is a float64)
-            update /= denom
-            p -= update
+            np.multiply(m, step, out=tmp)
+            tmp /= denom
+            p -= tmp
 
-    def _buffers(self, key: str, like: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Scratch arrays for the gradient ``key``: two of its dtype and one float64 (kept
-        between steps to avoid allocations; not optimiser state)."""
+    def _buffers(self, key: str, like: np.ndarray) -> tuple[np.ndarray, np.ndarray, str, str]:
+        """Two scratch arrays of the gradient ``key``'s shape and dtype (kept between steps to
+        avoid allocations; not optimiser state) and the keys of its moments."""
         buf = self._scratch.get(key)
         if buf is None or buf[0].shape != like.shape or buf[0].dtype != like.dtype:
-            buf = (np.empty_like(like), np.empty_like(like), np.empty(like.shape, np.float64))
+            buf = (np.empty_like(like), np.empty_like(like), f"m/{key}", f"v/{key}")
             self._scratch[key] = buf
         return buf
