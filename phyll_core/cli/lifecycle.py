@@ -27,6 +27,7 @@ from typing import Any
 
 import attrs
 
+from phyll_core import interrupts
 from phyll_core.errors import PhyllError
 
 OUTPUTS = ("latest", "checkpoint.json", "weights.npz", "metrics.csv", "curves.png",
@@ -191,10 +192,7 @@ def terminate_as_interrupt() -> Iterator[None]:
         yield
         return
 
-    def handler(signum: int, frame: Any) -> None:
-        raise KeyboardInterrupt
-
-    old = signal.signal(signal.SIGTERM, handler)
+    old = signal.signal(signal.SIGTERM, interrupts.raise_interrupted)
     try:
         yield
     finally:
@@ -220,7 +218,7 @@ def held_signals() -> Iterator[None]:
         for s, h in old.items():
             signal.signal(s, h)
     if caught:
-        raise KeyboardInterrupt
+        raise interrupts.Interrupted
 
 
 # -- progress --------------------------------------------------------------------------------

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import contextlib
-import signal
 import sys
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import typer
 
+from phyll_core.cli.lifecycle import terminate_as_interrupt
 from phyll_core.cli.output import print_json, print_table, stderr_console
 
 PARAM = typer.Option([], "--param", "-p", help="NAME=VALUE system parameter (repeatable).")
@@ -55,7 +52,7 @@ def record(
         )
 
     try:
-        with _sigterm_as_interrupt(), Progress(
+        with terminate_as_interrupt(), Progress(
             *columns, console=stderr_console(), transient=json
         ) as bar:
             task = bar.add_task(f"recording {system}", total=samples)
@@ -94,24 +91,6 @@ def record(
     ]
     rows += [["file", f] for f in result.files]
     print_table(f"Recorded '{result.system}'", ["item", "value"], rows)
-
-
-@contextlib.contextmanager
-def _sigterm_as_interrupt() -> Iterator[None]:
-    """Handle SIGTERM like Ctrl-C while recording (the saved rows and the hint are the same)."""
-
-    def interrupt(signum: int, frame: Any) -> None:
-        raise KeyboardInterrupt
-
-    try:
-        previous = signal.signal(signal.SIGTERM, interrupt)
-    except ValueError:  # not the main thread: leave signals alone
-        yield
-        return
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
 
 
 def add_to(app: typer.Typer) -> None:

@@ -226,3 +226,30 @@ def test_ctrl_c_during_start_up_prints_no_traceback(tmp_path):
         assert "Traceback" not in err + stdout, (delay, err, stdout)
         assert proc.returncode == 130, (delay, proc.returncode, err, stdout)
         assert len(err.splitlines()) <= 1, (delay, err)
+
+
+def test_ctrl_c_inside_string_exec_under_python_m_exits_130(tmp_path):
+    # CPython marks a plain KeyboardInterrupt that ends a string exec (attrs, dataclasses and
+    # typing build code that way while the CLI imports) as unhandled, and `python -m` then dies
+    # by SIGINT (-2) even after sys.exit(130); phyll's handler raises a subclass, which it does
+    # not mark. The loop runs inside a string exec, where the signal always lands.
+    (tmp_path / "spin.py").write_text(
+        "import sys\n"
+        "from phyll_core import interrupts\n"
+        "interrupts.install()\n"
+        "try:\n"
+        "    exec('print(\"ready\", flush=True)\\nwhile True: pass')\n"
+        "except KeyboardInterrupt as exc:\n"
+        "    assert isinstance(exc, interrupts.Interrupted)\n"
+        "    sys.exit(130)\n"
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "spin"], cwd=tmp_path, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert proc.stdout is not None and proc.stdout.readline() == "ready\n"
+        time.sleep(0.1)
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=60) == 130
+    finally:
+        proc.kill()
