@@ -5,7 +5,9 @@ default, on Dask with ``workers``/``scheduler``, saved to and resumed from ``sto
 For each seed the data split is made once and shared by every rule (or system). With ``drift``
 > 0, after ``drift_at`` epochs every physical system is perturbed (``perturb(drift, rng)`` with
 an rng derived from the seed, so every rule sees the same drift), the test accuracy right after
-the drift is recorded, and training continues to the last epoch.
+the drift is recorded, and training continues to the last epoch; a rule's recovery is the number
+of epochs after the drift until its test accuracy is back within :data:`RECOVERED` of the
+accuracy before it (at the evaluation cadence of the runs: every epoch up to 10 epochs).
 """
 
 from __future__ import annotations
@@ -23,6 +25,18 @@ from phyll_core.sweep.store import ResultStore
 from phyll_core.sweep.summary import stats
 
 REFERENCE = "identity"
+RECOVERED = 0.02  # back within 2 points of the pre-drift accuracy
+
+
+def epochs_to_recover(
+    curve: Sequence[tuple[int, float]], before: float, drift_at: int
+) -> int | None:
+    """Epochs after ``drift_at`` until the first evaluated accuracy of ``curve`` (epoch,
+    accuracy) that is at least ``before - RECOVERED``; ``None`` if none is."""
+    for epoch, accuracy in curve:
+        if epoch > drift_at and accuracy >= before - RECOVERED - 1e-12:
+            return epoch - drift_at
+    return None
 
 
 @attrs.define
@@ -33,6 +47,7 @@ class RuleResult:
     test_accuracy: list[float] = attrs.field(factory=list)
     before_drift: list[float] = attrs.field(factory=list)
     after_drift: list[float] = attrs.field(factory=list)
+    recovery: list[int | None] = attrs.field(factory=list)  # epochs to recover, per seed
     physical_queries: list[int] = attrs.field(factory=list)
     control_queries: list[int] = attrs.field(factory=list)  # of which: control updates
     flops: list[float] = attrs.field(factory=list)
@@ -49,6 +64,7 @@ class RuleResult:
             "test_accuracy": stat(self.test_accuracy),
             "accuracy_before_drift": stat(self.before_drift),
             "accuracy_after_drift": stat(self.after_drift),
+            "epochs_to_recover": list(self.recovery) if self.before_drift else None,
             "physical_queries": float(np.mean(self.physical_queries)),
             "control_queries": float(np.mean(self.control_queries or [0])),
             "digital_flops": float(np.mean(self.flops)),
@@ -130,6 +146,8 @@ def compare(
         res.flops.append(rec["digital_flops"])
         res.seconds.append(rec["seconds"])
         res.curves.append([(int(e), float(a)) for e, a in rec["curve"]])
+        if drift:
+            res.recovery.append(epochs_to_recover(res.curves[-1], res.before_drift[-1], at))
     return list(results.values())
 
 

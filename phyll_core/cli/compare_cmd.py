@@ -148,6 +148,7 @@ def compare(
             "test accuracy",
             "before drift",
             "after drift",
+            "epochs to recover",
             "physical queries",
             "of which controls",
             "digital FLOPs",
@@ -159,6 +160,7 @@ def compare(
                 fmt(r["test_accuracy"]),
                 fmt(r["accuracy_before_drift"]),
                 fmt(r["accuracy_after_drift"]),
+                _recovery(r.get("epochs_to_recover")),
                 f"{r['physical_queries']:,.0f}",
                 f"{r.get('control_queries', 0):,.0f}",
                 f"{r['digital_flops']:.3g}",
@@ -167,6 +169,14 @@ def compare(
             for r in rows
         ],
     )
+
+
+def _recovery(epochs: list[int | None] | None) -> str:
+    """Per seed, the epochs after the drift until within 2 points of before it (``never``:
+    not within the run); ``-`` without drift."""
+    if not epochs:
+        return "-"
+    return ", ".join("never" if e is None else str(e) for e in epochs)
 
 
 def _compare_systems(

@@ -27,6 +27,13 @@ The statistics ``mu, s, m, s_out`` are measured once, on the first batch the lay
 training (``forward(h, calibrate=True)``), then fixed and stored in checkpoints: a prediction
 never depends on the rest of its batch. The measurements behind these choices are in
 docs/training.md ("The physical layer").
+
+The output standardisation is measured again when a later training pass finds the system's
+outputs off the scale it was fixed for (the system changed under the layer: drift, a
+``perturb``): its mean far from the fixed one (:data:`REFRESH_SHIFT`) or its spread far
+above the fixed one (:data:`REFRESH_SPREAD`). Without it a
+drift step left the outputs 22 standard deviations off (microwave, ``perturb(0.2)``) and
+PhyLL with hardest negatives stayed at chance (benchmarks/drift_collapse.py, docs/in-situ.md).
 """
 
 from __future__ import annotations
@@ -43,6 +50,17 @@ from phyll_core.system import PhysicalSystem
 
 _TINY = 1e-12
 SPAN = 3.0  # the offset encoder maps mean +- SPAN standard deviations onto the domain
+REFRESH_SHIFT = 3.0
+"""A training pass refreshes the output standardisation when its outputs' mean is further than
+this from the fixed mean: RMS over the columns of the standardised mean, in units of the
+pass's own standardised spread when that is above 1. Normal training stays far below it (at
+most 1.3 over 60 epochs on mnist1d through lens, optical, acoustic and microwave: the second
+block's mean moves by up to 3 fixed deviations as the first block learns, its spread grows
+with it); a drift step of ``perturb(0.02)`` on the microwave reaches 5.8 and ``perturb(0.2)``
+13. ``inf`` never refreshes."""
+REFRESH_SPREAD = 6.0
+"""... or when its outputs' spread (mean standardised standard deviation over the columns) is
+above this: a gain change (normal training: at most 2.6)."""
 
 
 def embed(x: np.ndarray, labels: np.ndarray | None, n_classes: int, m: float) -> np.ndarray:
@@ -97,6 +115,7 @@ class PhysicalLayer:
     encoder: str = "offset"
     standardise: bool = True
     stats: dict[str, np.ndarray] = attrs.field(factory=dict)
+    refreshes: int = 0  # output standardisations measured again since built (off scale)
 
     @classmethod
     def build(
@@ -178,14 +197,33 @@ class PhysicalLayer:
     def forward(self, h: np.ndarray, calibrate: bool = False) -> np.ndarray:
         """One physical pass (counted by the system's query counter), standardised. With
         ``calibrate=True`` on a layer not calibrated yet, the statistics are first fixed from
-        these rows (training's first batch): no extra physical pass is needed."""
+        these rows (training's first batch): no extra physical pass is needed; on a calibrated
+        layer whose outputs are off scale (:meth:`off_scale` above :data:`REFRESH_SHIFT` or
+        :data:`REFRESH_SPREAD`) the output standardisation is fixed again from these rows."""
         v = self.adapt(h)
         if calibrate:
             self._fix_encoder(v)
         y = self.system.forward(self._encode(v))
         if calibrate:
+            shift, spread = self.off_scale(y)
+            if shift > REFRESH_SHIFT or spread > REFRESH_SPREAD:  # the system changed
+                del self.stats["out_mean"], self.stats["out_std"]  # measured again below
+                self.refreshes += 1
             self._fix_outputs(y)
         return self.standardised(y)
+
+    def off_scale(self, y: np.ndarray) -> tuple[float, float]:
+        """``(shift, spread)`` of physical outputs ``y`` (the rows of one pass) against the
+        fixed output scale: ``spread`` is the mean over columns of their standardised standard
+        deviation (0 for one row), ``shift`` the RMS over columns of their standardised mean,
+        divided by ``max(1, spread)``. About ``(1/sqrt(n), 1)`` for ``n`` rows of the
+        calibration's kind; ``(0, 0)`` when the outputs are not standardised or not yet
+        calibrated."""
+        if not self.standardise or "out_mean" not in self.stats:
+            return 0.0, 0.0
+        s = self.standardised(y)
+        spread = float(s.std(axis=0).mean()) if s.shape[0] > 1 else 0.0
+        return float(np.sqrt(np.mean(s.mean(axis=0) ** 2))) / max(1.0, spread), spread
 
     def state(self, prefix: str) -> dict[str, np.ndarray]:
         """Arrays to checkpoint under ``prefix``: the projection and the fixed statistics."""
