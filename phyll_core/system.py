@@ -56,15 +56,24 @@ class Controls:
     """What a system's trainable physical controls are: a vector ``theta`` of ``size``
     components, each in ``domain`` (e.g. spare meta-atom bits in ``{0, 1}``, SLM phases in
     ``[0, 2 pi]``). Controls are not inputs: they are the same for every row of a batch and
-    stay set until changed. ``description`` says in a few words what they set."""
+    stay set until changed. ``description`` says in a few words what they set.
+
+    ``periodic`` (interval domains only): every component is an angle, ``low`` and ``high`` are
+    the same setting (``theta`` and ``theta + (high - low)`` act identically, e.g. an SLM phase
+    in ``[0, 2 pi]``); the estimators then wrap their steps around the domain instead of
+    clipping them at its ends. The conformance suite checks that the ends give the same
+    outputs."""
 
     size: int
     domain: Domain
     description: str = ""
+    periodic: bool = False
 
     def __attrs_post_init__(self) -> None:
         if int(self.size) < 1:
             raise ValueError(f"Controls needs size >= 1, got {self.size}")
+        if self.periodic and self.domain.kind != "interval":
+            raise ValueError(f"periodic controls need an interval domain, got {self.domain!r}")
 
     @property
     def shape(self) -> tuple[int]:
@@ -75,6 +84,7 @@ class Controls:
             "size": int(self.size),
             "domain": self.domain.describe(),
             "description": self.description,
+            **({"periodic": True} if self.periodic else {}),
         }
 
 

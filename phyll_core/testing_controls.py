@@ -8,6 +8,8 @@ system that declares :class:`~phyll_core.system.Controls` they check:
   ``set_controls(get_controls())`` after a change restores the outputs (round trip);
 - setting different controls changes the outputs, deterministically: two systems of the same
   seed given the same controls answer the same inputs identically;
+- periodic controls (``Controls.periodic``) give the same outputs at both ends of their
+  interval (every component at ``low`` against every component at ``high``);
 - bad controls (wrong shape, NaN, a value outside the domain, text) raise
   :class:`~phyll_core.errors.PhysicalInputError` naming the system, leave the controls as they
   were, and are not counted as queries (setting controls is never a query).
@@ -131,4 +133,26 @@ def check_controls_validation(make: Callable[[int], PhysicalSystem], x: np.ndarr
     assert s.queries.calls == 0, f"setting controls counted {s.queries.calls} queries"
 
 
-CONTROL_CHECKS = (check_controls_declaration, check_controls_effect, check_controls_validation)
+def check_controls_periodic(make: Callable[[int], PhysicalSystem], x: np.ndarray) -> None:
+    """Periodic controls: ``low`` and ``high`` are the same setting (the same outputs, up to
+    rounding, on two fresh systems of one seed)."""
+    s = make(0)
+    spec = s.controls
+    del s
+    if spec is None or not spec.periodic:
+        return
+    assert isinstance(spec.domain, Interval), "periodic controls need an interval domain"
+    at_low = _outputs(make, x, np.full(spec.shape, spec.domain.low), 1)[0]
+    at_high = _outputs(make, x, np.full(spec.shape, spec.domain.high), 1)[0]
+    scale = float(np.max(np.abs(at_low), initial=1.0))
+    assert np.allclose(at_low, at_high, rtol=1e-7, atol=1e-9 * scale), (
+        "periodic controls: the outputs at the two ends of the domain differ"
+    )
+
+
+CONTROL_CHECKS = (
+    check_controls_declaration,
+    check_controls_effect,
+    check_controls_periodic,
+    check_controls_validation,
+)

@@ -118,9 +118,41 @@ class Random(Biased):
         self._theta = theta + np.random.default_rng().normal(0, 1e-3, theta.shape)
 
 
+@attrs.define(kw_only=True, eq=False)
+class Phased(Biased):
+    """Periodic controls: ``y = tanh(x @ M + sin(theta))``, theta in ``[0, 2 pi]``."""
+
+    @property
+    def controls(self) -> Controls | None:
+        return Controls(4, Interval(0.0, 2 * np.pi), "phases", periodic=True)
+
+    def _forward(self, x: np.ndarray) -> np.ndarray:
+        return np.tanh(x @ self._m + np.sin(self._theta))
+
+
+@attrs.define(kw_only=True, eq=False)
+class NotPeriodic(Phased):
+    """Declares periodic controls whose two ends act differently."""
+
+    def _forward(self, x: np.ndarray) -> np.ndarray:
+        return np.tanh(x @ self._m + self._theta / np.pi)
+
+
+def test_periodic_controls_conform_and_only_on_an_interval() -> None:
+    check_system(lambda seed: Phased(seed=seed))
+    assert Phased().describe()["controls"]["periodic"] is True
+    with pytest.raises(ValueError, match="periodic"):
+        Controls(3, Binary(), "bits", periodic=True)
+
+
 @pytest.mark.parametrize(
     ("cls", "check"),
-    [(Ignores, "controls_effect"), (LiveView, "controls_declaration"), (Random, "controls_effect")],
+    [
+        (Ignores, "controls_effect"),
+        (LiveView, "controls_declaration"),
+        (Random, "controls_effect"),
+        (NotPeriodic, "controls_periodic"),
+    ],
 )
 def test_broken_controls_fail_their_check(cls: type[Biased], check: str) -> None:
     failed = {r.name for r in run_checks(lambda seed: cls(seed=seed)) if not r.passed}

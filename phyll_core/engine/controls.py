@@ -12,7 +12,8 @@ system and no gradient through the physics. Two estimators use only such evaluat
 
 ``spsa`` (interval controls; Spall 1992, simultaneous perturbation stochastic approximation)
     draw ``delta`` in ``{-1, +1}^p`` (Rademacher), evaluate ``L+ = L(theta + c delta)`` and
-    ``L- = L(theta - c delta)`` (clipped to the domain), estimate the gradient
+    ``L- = L(theta - c delta)`` (clipped to the domain, or wrapped around it for periodic
+    controls such as phases), estimate the gradient
     ``g_hat = (L+ - L-) / (2 c) * delta`` (``1/delta_i = delta_i``) and take an Adam step
     ``theta <- clip(theta - lr * m_hat / (sqrt(v_hat) + eps))``. ``c`` and ``lr`` are given as
     fractions of the domain width. Cost: ``2 * 2n`` extra physical rows per update, whatever
@@ -23,10 +24,11 @@ system and no gradient through the physics. Two estimators use only such evaluat
 
 ``search`` (binary or interval controls; greedy stochastic local search, a (1+1)-ES)
     propose ``theta'`` = ``theta`` with ``flips`` random components changed (binary: flipped;
-    interval: plus Gaussian noise of standard deviation ``c`` times the width, clipped), measure
-    the ``2n`` rows with ``theta'`` and keep it when its loss is below that of ``theta``, both
-    *refitted*: from the same weights, each gets the block's ``inner_steps`` Adam steps on its
-    own rows (weights adapted to ``theta`` would make almost every change look worse).
+    interval: plus Gaussian noise of standard deviation ``c`` times the width, clipped, or
+    wrapped when periodic), measure the ``2n`` rows with ``theta'`` and keep it when its loss
+    is below that of ``theta``, both *refitted*: from the same weights, each gets the block's
+    ``inner_steps`` Adam steps on its own rows (weights adapted to ``theta`` would make almost
+    every change look worse).
     ``theta``'s rows come from the block's ordinary passes, so an update costs ``2n`` extra
     rows (and two digital refits).
 
@@ -126,8 +128,14 @@ def _width(spec: Controls) -> float:
 
 
 def _clip(spec: Controls, theta: np.ndarray) -> np.ndarray:
+    """``theta`` brought into the domain: clipped to an interval, or wrapped around it when the
+    controls are periodic (``low + (theta - low) mod (high - low)``, in ``[low, high)``;
+    values inside are unchanged)."""
     dom = spec.domain
     if isinstance(dom, Interval):
+        if spec.periodic:
+            inside = (theta >= dom.low) & (theta <= dom.high)
+            return np.where(inside, theta, dom.low + np.mod(theta - dom.low, dom.high - dom.low))
         return np.clip(theta, dom.low, dom.high)
     return theta
 
@@ -148,7 +156,8 @@ def spsa_gradient(
     mean of ``directions`` independent two-sided estimates ``(L+ - L-) / (2c) * delta`` along
     Rademacher ``delta`` (``2 * directions`` evaluations; the variance falls as
     ``1 / directions``), and the mean of the evaluated losses. Where the domain clips a
-    perturbed component the difference is divided by the span actually stepped."""
+    perturbed component the difference is divided by the span actually stepped; periodic
+    controls are wrapped instead (the full span ``2c``)."""
     grad = np.zeros_like(theta)
     mean = 0.0
     for _ in range(directions):
@@ -156,7 +165,8 @@ def spsa_gradient(
         up = _clip(spec, theta + c * delta)
         down = _clip(spec, theta - c * delta)
         l_up, l_down = evaluate(up), evaluate(down)
-        span = (up - down) * delta  # 2c, less where the domain clipped a component
+        # 2c, less where the domain clipped a component (never for periodic controls)
+        span = np.full_like(theta, 2.0 * c) if spec.periodic else (up - down) * delta
         grad += np.where(span > 0, (l_up - l_down) / np.maximum(span, 1e-300), 0.0) * delta
         mean += 0.5 * (l_up + l_down)
     return grad / directions, mean / directions

@@ -67,6 +67,28 @@ def test_accept_never_takes_a_step_that_raises_the_loss() -> None:
     assert 0 < ctl.accepted < 100
 
 
+@pytest.mark.parametrize("estimator", ["spsa", "search"])
+def test_periodic_controls_are_wrapped_not_clipped(estimator: str) -> None:
+    """A phase whose optimum (0.5 rad) lies across the end of [0, 2 pi] from the start (6.0):
+    wrapped steps reach it, clipped ones stop at 2 pi."""
+    target = 0.5
+
+    def loss(theta: np.ndarray) -> float:
+        return float(np.sum(1.0 - np.cos(theta - target)))
+
+    ends = {}
+    for periodic in (False, True):
+        spec = Controls(3, Interval(0.0, 2 * np.pi), "phases", periodic=periodic)
+        settings = ControlSettings(estimator, lr=0.01, perturbation=0.02)
+        ctl = BlockControls(spec, np.full(3, 6.0), settings)
+        rng = np.random.default_rng(3)
+        for _ in range(400):
+            ctl.update(loss, loss(ctl.theta), rng)
+        assert not spec.domain.outside(ctl.theta).any()
+        ends[periodic] = loss(ctl.theta)
+    assert ends[True] < 0.01 and ends[False] > 0.3, ends
+
+
 def test_bad_directions_are_refused() -> None:
     with pytest.raises(PhyllError, match="physics_directions"):
         ControlSettings.from_rule_params("spsa", physics_directions=0)

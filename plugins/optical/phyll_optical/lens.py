@@ -192,7 +192,9 @@ class LensSystem(PhysicalSystem):
         (initially 0, the plain system)."""
         if not self.phase_mask:
             return None
-        return Controls(self.inputs, Interval(0.0, 2 * np.pi), "SLM phase of each pixel")
+        return Controls(
+            self.inputs, Interval(0.0, 2 * np.pi), "SLM phase of each pixel", periodic=True
+        )
 
     def _get_controls(self) -> np.ndarray:
         return self._mask.copy()
