@@ -25,6 +25,8 @@ Other goodness/objective pairs take the generic path.
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 
 from phyll_core.engine.losses import _EPS, CosineGoodness, Goodness, Objective, SoftplusDelta
@@ -33,73 +35,117 @@ _COPY_ZT_BYTES = 1 << 20
 """``z^T`` is kept as a contiguous copy up to this size (measured: ~10 % faster forward matmul
 on the published shapes); larger ``z`` are read through a transposed view (no extra memory)."""
 
+_KEEP_SCRATCH_BYTES = 1 << 20
+"""Scratch buffers up to this size are kept between kernels of the same shape (per thread):
+every :meth:`LocalBlock.train` builds a kernel, and on the published shapes building the
+buffers costs as much as an inner step. Larger ones are freed with their kernel."""
 
-class CosineSoftplusGrad:
-    """``dL/dW`` of ``L = mean softplus(-theta (g(z_pos W^T) - g(z_neg W^T)))`` with the
-    cosine goodness ``g``, for fixed rows ``z = [z_pos; z_neg]`` (``n`` positive rows first).
+_kept = threading.local()
 
-    Holds three ``width x rows`` buffers (``a``, ``|a|`` and ``a^2``) and, for small ``z``, a
-    contiguous copy of ``z^T``; ``z`` itself is only read."""
 
-    def __init__(self, p: np.ndarray, theta: float, z: np.ndarray, n: int) -> None:
-        dtype, rows, width = z.dtype, z.shape[0], p.shape[0]
-        if rows != 2 * n:
-            raise ValueError(f"z must hold n={n} positive then n negative rows, got {rows}")
-        bits = np.dtype(f"u{dtype.itemsize}")
-        self.z, self.n = z, n
-        self.zt = np.ascontiguousarray(z.T) if z.nbytes <= _COPY_ZT_BYTES else z.T
-        # the goodness comes out scaled by c = -theta/2 (the objective's factor): with p' = c p,
-        # x = g'_pos - g'_neg needs no extra pass, and dL/dg is divided by c to match
-        c = -0.5 * theta
-        p = (c * p).astype(dtype)
-        self.p_col = p[:, None]
-        self.reduce = np.zeros((2, 2 * width), dtype)  # [p', 0; 0, 1] @ [|a|; a^2]
-        self.reduce[0, :width] = p
-        self.reduce[1, width:] = 1.0
+def _strided(base: np.ndarray, shape: tuple[int, int], strides: tuple[int, int]) -> np.ndarray:
+    """A view of ``base`` with explicit strides (0: repeated), e.g. a row vector as a matrix
+    (read-only use; cheaper for ufuncs than letting them broadcast)."""
+    return np.ndarray(shape, base.dtype, buffer=base, strides=strides)
+
+
+class _Scratch:
+    """The buffers of a kernel, which depend only on the dtype, the width and ``n``: ``a``,
+    ``|a|`` and ``a^2`` (``width x 2n``, the last later the sign bits of ``a``), per-row
+    factors, and the constants as 0-d arrays of the dtype (NumPy converts a Python float on
+    every call, which costs more than the arithmetic on these shapes)."""
+
+    def __init__(self, dtype: np.dtype, width: int, n: int) -> None:
+        rows, size, bits = 2 * n, dtype.itemsize, np.dtype(f"u{dtype.itemsize}")
+        self.nbytes = 3 * width * rows * size
         self.a = np.empty((width, rows), dtype)
         self.a_bits = self.a.view(bits)
-        self.b = np.empty((2, width, rows), dtype)  # |a| and a^2 (later the sign bits of a)
+        self.b = np.empty((2, width, rows), dtype)
         self.b_flat = self.b.reshape(2 * width, rows)
         self.sign_bits = self.b[1].view(bits)
         self.sign_mask = np.array(-0.0, dtype).view(bits)
         self.r = np.empty((2, rows), dtype)  # numerator and norm of every row
         self.s1 = np.empty(rows, dtype)
         self.s2 = np.empty(rows, dtype)
+        self.s1_full = _strided(self.s1, (width, rows), (0, size))
+        self.s2_full = _strided(self.s2, (width, rows), (0, size))
         self.s1_halves = self.s1.reshape(2, n)
         self.norm_halves = self.r[1].reshape(2, n)
         self.x = np.empty(n, dtype)
+        self.x_twice = _strided(self.x, (2, n), (0, size))
         # dL/dg_pos = -theta/n expit(x) = -theta/(2n) (1 + tanh(x/2)) = -dL/dg_neg; over c:
-        self.d_factor = np.array([[1.0 / n], [-1.0 / n]], dtype)
+        self.d_factor = np.repeat(np.array([[1.0 / n], [-1.0 / n]], dtype), n, axis=1)
+        self.eps, self.one = np.array(_EPS, dtype), np.array(1.0, dtype)
+
+    @classmethod
+    def get(cls, dtype: np.dtype, width: int, n: int) -> _Scratch:
+        """The kept scratch of this shape in this thread, or a new one (kept when small).
+        Kernels may share one: each call overwrites every buffer before reading it."""
+        kept: dict[tuple[str, int, int], _Scratch] = _kept.__dict__.setdefault("scratch", {})
+        key = (dtype.str, width, n)
+        scratch = kept.get(key)
+        if scratch is None:
+            scratch = cls(dtype, width, n)
+            if scratch.nbytes <= _KEEP_SCRATCH_BYTES:
+                if len(kept) >= 8:
+                    kept.pop(next(iter(kept)))
+                kept[key] = scratch
+        return scratch
+
+
+class CosineSoftplusGrad:
+    """``dL/dW`` of ``L = mean softplus(-theta (g(z_pos W^T) - g(z_neg W^T)))`` with the
+    cosine goodness ``g``, for fixed rows ``z = [z_pos; z_neg]`` (``n`` positive rows first).
+
+    Uses three ``width x 2n`` buffers (``a``, ``|a|`` and ``a^2``; kept for the next kernel
+    when small, see :data:`_KEEP_SCRATCH_BYTES`) and, for small ``z``, a contiguous copy of
+    ``z^T``; ``z`` itself is only read. Not for concurrent calls from several threads."""
+
+    def __init__(self, p: np.ndarray, theta: float, z: np.ndarray, n: int) -> None:
+        dtype, rows, width = z.dtype, z.shape[0], p.shape[0]
+        if rows != 2 * n:
+            raise ValueError(f"z must hold n={n} positive then n negative rows, got {rows}")
+        self.z, self.n = z, n
+        self.zt = np.ascontiguousarray(z.T) if z.nbytes <= _COPY_ZT_BYTES else z.T
+        self.scratch = _Scratch.get(dtype, width, n)
+        # the goodness comes out scaled by c = -theta/2 (the objective's factor): with p' = c p,
+        # x = g'_pos - g'_neg needs no extra pass, and dL/dg is divided by c to match
+        p = (-0.5 * theta * p).astype(dtype)
+        self.p_full = np.repeat(p[:, None], rows, axis=1)
+        self.reduce = np.zeros((2, 2 * width), dtype)  # [p', 0; 0, 1] @ [|a|; a^2]
+        self.reduce[0, :width] = p
+        self.reduce[1, width:] = 1.0
 
     def __call__(self, w: np.ndarray, out: np.ndarray, with_value: bool = False) -> float:
         """Write ``dL/dW`` at weights ``w`` into ``out``; return ``L`` (NaN unless
         ``with_value``)."""
-        a, b, r, s1, s2, x, n = self.a, self.b, self.r, self.s1, self.s2, self.x, self.n
+        k, n = self.scratch, self.n
+        a, b, r, s1, s2, x = k.a, k.b, k.r, k.s1, k.s2, k.x
         abs_a, g, norm = b[0], r[0], r[1]
         np.matmul(w, self.zt, out=a)
         # goodness, scaled: g' = c g = (|a| . p') / (||a|| + eps)
         np.abs(a, out=abs_a)
         np.square(a, out=b[1])
-        np.matmul(self.reduce, self.b_flat, out=r)
+        np.matmul(self.reduce, k.b_flat, out=r)
         np.sqrt(norm, out=norm)
-        norm += _EPS
+        np.add(norm, k.eps, out=norm)
         g /= norm
         # objective: x/2 = -theta (g_pos - g_neg) / 2 = g'_pos - g'_neg
         np.subtract(g[:n], g[n:], out=x)
         value = float(np.logaddexp(0.0, x + x).sum() / n) if with_value else float("nan")
         np.tanh(x, out=x)
-        x += 1.0
+        np.add(x, k.one, out=x)
         # s1 = dL/dg / (c norm) (rows), s2 = s1 g' / norm
-        np.multiply(x, self.d_factor, out=self.s1_halves)
-        self.s1_halves /= self.norm_halves
+        np.multiply(k.x_twice, k.d_factor, out=k.s1_halves)
+        np.divide(k.s1_halves, k.norm_halves, out=k.s1_halves)
         np.divide(g, norm, out=s2)
         s2 *= s1
         # dL/da = sign(a) (p' s1 - |a| s2), then dL/dW = (dL/da)^T z
-        np.bitwise_and(self.a_bits, self.sign_mask, out=self.sign_bits)
-        np.multiply(self.p_col, s1, out=a)
-        abs_a *= s2
+        np.bitwise_and(k.a_bits, k.sign_mask, out=k.sign_bits)
+        np.multiply(self.p_full, k.s1_full, out=a)
+        np.multiply(abs_a, k.s2_full, out=abs_a)
         a -= abs_a
-        np.bitwise_xor(self.a_bits, self.sign_bits, out=self.a_bits)
+        np.bitwise_xor(k.a_bits, k.sign_bits, out=k.a_bits)
         np.matmul(a, self.z, out=out)
         return value
 

@@ -22,9 +22,7 @@ class Adam:
     beta2: float = 0.999
     eps: float = 1e-8
     state: dict[str, np.ndarray] = attrs.field(factory=dict)
-    _scratch: dict[str, tuple[np.ndarray, np.ndarray, str, str]] = attrs.field(
-        factory=dict, init=False, repr=False, eq=False
-    )
+    _scratch: dict[str, _Slot] = attrs.field(factory=dict, init=False, repr=False, eq=False)
 
     def init(self, params: dict[str, np.ndarray]) -> None:
         """Zero moments for each parameter array and a step counter."""
@@ -37,38 +35,56 @@ class Adam:
         """One Adam step: ``params[k] -= ...`` in place for every ``k`` in ``grads``.
 
         Everything is computed in the gradient's dtype (float32 engines stay float32), in
-        preallocated scratch buffers; the order of operations is fixed, so the same inputs
-        give the same numbers."""
+        preallocated scratch buffers, with the constants held as 0-d arrays of that dtype (a
+        Python float costs more to convert than the arithmetic on a small layer); the order of
+        operations is fixed, so the same inputs give the same numbers."""
         state = self.state
         t = float(state["t"]) + 1.0
         state["t"] = np.asarray(t)
-        b1, b2 = self.beta1, self.beta2
-        step = self.lr * math.sqrt(1.0 - b2**t) / (1.0 - b1**t)
-        decay = 1.0 - self.lr * self.weight_decay
+        step = self.lr * math.sqrt(1.0 - self.beta2**t) / (1.0 - self.beta1**t)
         for k, g in grads.items():
-            tmp, denom, m_key, v_key = self._buffers(k, g)
-            m, v = state[m_key], state[v_key]
-            m *= b1
-            np.multiply(g, 1.0 - b1, out=tmp)
+            s = self._slot(k, g)
+            m, v, tmp, denom = state[s.m_key], state[s.v_key], s.tmp, s.denom
+            m *= s.b1
+            np.multiply(g, s.one_minus_b1, out=tmp)
             m += tmp
-            v *= b2
+            v *= s.b2
             np.square(g, out=tmp)
-            tmp *= 1.0 - b2
+            tmp *= s.one_minus_b2
             v += tmp
             p = params[k]
             if self.weight_decay:
-                p *= decay
+                p *= 1.0 - self.lr * self.weight_decay
             np.sqrt(v, out=denom)
-            denom += self.eps
-            np.multiply(m, step, out=tmp)
+            denom += s.eps
+            s.step[...] = step
+            np.multiply(m, s.step, out=tmp)
             tmp /= denom
             p -= tmp
 
-    def _buffers(self, key: str, like: np.ndarray) -> tuple[np.ndarray, np.ndarray, str, str]:
-        """Two scratch arrays of the gradient ``key``'s shape and dtype (kept between steps to
-        avoid allocations; not optimiser state) and the keys of its moments."""
-        buf = self._scratch.get(key)
-        if buf is None or buf[0].shape != like.shape or buf[0].dtype != like.dtype:
-            buf = (np.empty_like(like), np.empty_like(like), f"m/{key}", f"v/{key}")
-            self._scratch[key] = buf
-        return buf
+    def _slot(self, key: str, like: np.ndarray) -> _Slot:
+        """The scratch of gradient ``key`` (kept between steps to avoid allocations)."""
+        slot = self._scratch.get(key)
+        if (
+            slot is None
+            or slot.tmp.shape != like.shape
+            or slot.tmp.dtype != like.dtype
+            or slot.constants != (self.beta1, self.beta2, self.eps)
+        ):
+            slot = self._scratch[key] = _Slot(self, key, like)
+        return slot
+
+
+class _Slot:
+    """Scratch of one parameter (not optimiser state): two work arrays of its gradient's shape
+    and dtype, the constants of :class:`Adam` as 0-d arrays of that dtype, the state keys."""
+
+    def __init__(self, opt: Adam, key: str, like: np.ndarray) -> None:
+        dtype = like.dtype
+        self.m_key, self.v_key = f"m/{key}", f"v/{key}"
+        self.tmp, self.denom = np.empty_like(like), np.empty_like(like)
+        self.b1, self.b2 = np.array(opt.beta1, dtype), np.array(opt.beta2, dtype)
+        self.one_minus_b1 = np.array(1.0 - opt.beta1, dtype)
+        self.one_minus_b2 = np.array(1.0 - opt.beta2, dtype)
+        self.eps, self.step = np.array(opt.eps, dtype), np.zeros((), dtype)
+        self.constants = (opt.beta1, opt.beta2, opt.eps)
