@@ -11,12 +11,15 @@ in dispatch than in arithmetic, so this kernel computes the same function as
 - ``a`` is held transposed (``width x rows``, rows last): the matmuls ``W z^T`` and
   ``a^T z`` need no transposed operand and every per-row factor broadcasts along the
   contiguous axis;
-- the goodness numerator ``|a| . p`` and the squared norm ``|a|^2`` come from one small matmul
-  of ``[|a|; a^2]``;
+- the goodness numerator ``|a| . p`` is a matrix-vector product and the objective's factor
+  ``-theta/2`` is folded into ``p``;
 - the logistic of the objective is ``expit(x) = (1 + tanh(x / 2)) / 2`` (one ufunc);
-- ``dg/da = sign(a) (p / norm - g |a| / norm^2)``: the sign is carried by the IEEE sign bit of
+- ``dg/da = sign(a) (p - |a| g / norm) / norm``: the sign is carried by the IEEE sign bit of
   ``a`` (an integer AND and XOR, where ``copysign`` with a broadcast operand is several times
-  slower).
+  slower);
+- per-row factors are stride-0 views, constants 0-d arrays of the dtype, and the buffers of
+  small kernels are kept for the next one: on the published shapes NumPy's per-call set-up,
+  not the arithmetic, is what costs.
 
 The summation order differs from the generic path, so the numbers agree to rounding (relative
 ``1e-12`` in float64, tested against the plain-NumPy goodness/objective), not bit for bit.
@@ -50,27 +53,27 @@ def _strided(base: np.ndarray, shape: tuple[int, int], strides: tuple[int, int])
 
 
 class _Scratch:
-    """The buffers of a kernel, which depend only on the dtype, the width and ``n``: ``a``,
-    ``|a|`` and ``a^2`` (``width x 2n``, the last later the sign bits of ``a``), per-row
-    factors, and the constants as 0-d arrays of the dtype (NumPy converts a Python float on
-    every call, which costs more than the arithmetic on these shapes)."""
+    """The buffers of a kernel, which depend only on the dtype, the width and ``n``: ``a`` (later
+    its sign bits) and ``u`` (``|a|``, then ``dL/da``), both ``width x 2n``, per-row factors,
+    and the constants as 0-d arrays of the dtype (NumPy converts a Python float on every call,
+    which costs more than the arithmetic on small layers)."""
 
     def __init__(self, dtype: np.dtype, width: int, n: int) -> None:
         rows, size, bits = 2 * n, dtype.itemsize, np.dtype(f"u{dtype.itemsize}")
-        self.nbytes = 3 * width * rows * size
+        self.nbytes = 2 * width * rows * size
         self.a = np.empty((width, rows), dtype)
         self.a_bits = self.a.view(bits)
-        self.b = np.empty((2, width, rows), dtype)
-        self.b_flat = self.b.reshape(2 * width, rows)
-        self.sign_bits = self.b[1].view(bits)
+        self.u = np.empty((width, rows), dtype)
+        self.u_bits = self.u.view(bits)
         self.sign_mask = np.array(-0.0, dtype).view(bits)
-        self.r = np.empty((2, rows), dtype)  # numerator and norm of every row
+        self.g = np.empty(rows, dtype)  # the (scaled) goodness of every row
+        self.norm = np.empty(rows, dtype)
         self.s1 = np.empty(rows, dtype)
-        self.s2 = np.empty(rows, dtype)
+        self.q = np.empty(rows, dtype)
         self.s1_full = _strided(self.s1, (width, rows), (0, size))
-        self.s2_full = _strided(self.s2, (width, rows), (0, size))
+        self.q_full = _strided(self.q, (width, rows), (0, size))
         self.s1_halves = self.s1.reshape(2, n)
-        self.norm_halves = self.r[1].reshape(2, n)
+        self.norm_halves = self.norm.reshape(2, n)
         self.x = np.empty(n, dtype)
         self.x_twice = _strided(self.x, (2, n), (0, size))
         # dL/dg_pos = -theta/n expit(x) = -theta/(2n) (1 + tanh(x/2)) = -dL/dg_neg; over c:
@@ -97,7 +100,7 @@ class CosineSoftplusGrad:
     """``dL/dW`` of ``L = mean softplus(-theta (g(z_pos W^T) - g(z_neg W^T)))`` with the
     cosine goodness ``g``, for fixed rows ``z = [z_pos; z_neg]`` (``n`` positive rows first).
 
-    Uses three ``width x 2n`` buffers (``a``, ``|a|`` and ``a^2``; kept for the next kernel
+    Uses two ``width x 2n`` buffers (as many as the generic path; kept for the next kernel
     when small, see :data:`_KEEP_SCRATCH_BYTES`) and, for small ``z``, a contiguous copy of
     ``z^T``; ``z`` itself is only read. Not for concurrent calls from several threads."""
 
@@ -110,23 +113,22 @@ class CosineSoftplusGrad:
         self.scratch = _Scratch.get(dtype, width, n)
         # the goodness comes out scaled by c = -theta/2 (the objective's factor): with p' = c p,
         # x = g'_pos - g'_neg needs no extra pass, and dL/dg is divided by c to match
-        p = (-0.5 * theta * p).astype(dtype)
-        self.p_full = np.repeat(p[:, None], rows, axis=1)
-        self.reduce = np.zeros((2, 2 * width), dtype)  # [p', 0; 0, 1] @ [|a|; a^2]
-        self.reduce[0, :width] = p
-        self.reduce[1, width:] = 1.0
+        self.p = (-0.5 * theta * p).astype(dtype)
+        if self.scratch.nbytes <= _KEEP_SCRATCH_BYTES:  # p' along the rows: a real array
+            self.p_full = np.repeat(self.p[:, None], rows, axis=1)
+        else:  # or a stride-0 view (no memory)
+            self.p_full = _strided(self.p, (width, rows), (dtype.itemsize, 0))
 
     def __call__(self, w: np.ndarray, out: np.ndarray, with_value: bool = False) -> float:
         """Write ``dL/dW`` at weights ``w`` into ``out``; return ``L`` (NaN unless
         ``with_value``)."""
         k, n = self.scratch, self.n
-        a, b, r, s1, s2, x = k.a, k.b, k.r, k.s1, k.s2, k.x
-        abs_a, g, norm = b[0], r[0], r[1]
+        a, u, g, norm, x = k.a, k.u, k.g, k.norm, k.x
         np.matmul(w, self.zt, out=a)
         # goodness, scaled: g' = c g = (|a| . p') / (||a|| + eps)
-        np.abs(a, out=abs_a)
-        np.square(a, out=b[1])
-        np.matmul(self.reduce, k.b_flat, out=r)
+        np.abs(a, out=u)
+        np.einsum("ij,ij->j", a, a, out=norm)
+        np.matmul(self.p, u, out=g)
         np.sqrt(norm, out=norm)
         np.add(norm, k.eps, out=norm)
         g /= norm
@@ -135,18 +137,17 @@ class CosineSoftplusGrad:
         value = float(np.logaddexp(0.0, x + x).sum() / n) if with_value else float("nan")
         np.tanh(x, out=x)
         np.add(x, k.one, out=x)
-        # s1 = dL/dg / (c norm) (rows), s2 = s1 g' / norm
+        # s1 = dL/dg / (c norm), q = g' / norm (rows)
         np.multiply(k.x_twice, k.d_factor, out=k.s1_halves)
         np.divide(k.s1_halves, k.norm_halves, out=k.s1_halves)
-        np.divide(g, norm, out=s2)
-        s2 *= s1
-        # dL/da = sign(a) (p' s1 - |a| s2), then dL/dW = (dL/da)^T z
-        np.bitwise_and(k.a_bits, k.sign_mask, out=k.sign_bits)
-        np.multiply(self.p_full, k.s1_full, out=a)
-        np.multiply(abs_a, k.s2_full, out=abs_a)
-        a -= abs_a
-        np.bitwise_xor(k.a_bits, k.sign_bits, out=k.a_bits)
-        np.matmul(a, self.z, out=out)
+        np.divide(g, norm, out=k.q)
+        # dL/da = sign(a) (p' - |a| q) s1, then dL/dW = (dL/da)^T z
+        np.bitwise_and(k.a_bits, k.sign_mask, out=k.a_bits)
+        np.multiply(u, k.q_full, out=u)
+        np.subtract(self.p_full, u, out=u)
+        np.multiply(u, k.s1_full, out=u)
+        np.bitwise_xor(k.u_bits, k.a_bits, out=k.u_bits)
+        np.matmul(u, self.z, out=out)
         return value
 
 
