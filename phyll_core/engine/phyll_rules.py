@@ -97,7 +97,8 @@ class _LocalRule(LearningRule):
             metrics[f"loss_block{block.index}"] = block.train(z_pos, z_neg)
             if block.controls is not None and rng is not None:
                 control_step(block, h_pos, h_neg, (z_pos, z_neg), rng)
-            h_pos, h_neg = block.project(z_pos), block.project(z_neg)
+            if block is not self.blocks[-1]:  # the last block's outputs would feed nothing
+                h_pos, h_neg = block.project(z_pos), block.project(z_neg)
         return metrics
 
     def _outputs(self, h: np.ndarray) -> list[np.ndarray]:
