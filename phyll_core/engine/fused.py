@@ -124,11 +124,11 @@ class CosineSoftplusGrad:
         ``with_value``)."""
         k, n = self.scratch, self.n
         a, u, g, norm, x = k.a, k.u, k.g, k.norm, k.x
-        np.matmul(w, self.zt, out=a)
+        np.dot(w, self.zt, out=a)
         # goodness, scaled: g' = c g = (|a| . p') / (||a|| + eps)
         np.abs(a, out=u)
         np.einsum("ij,ij->j", a, a, out=norm)
-        np.matmul(self.p, u, out=g)
+        np.dot(self.p, u, out=g)
         np.sqrt(norm, out=norm)
         np.add(norm, k.eps, out=norm)
         g /= norm
@@ -147,7 +147,7 @@ class CosineSoftplusGrad:
         np.subtract(self.p_full, u, out=u)
         np.multiply(u, k.s1_full, out=u)
         np.bitwise_xor(k.u_bits, k.a_bits, out=k.u_bits)
-        np.matmul(u, self.z, out=out)
+        np.dot(u, self.z, out=out)
         return value
 
 
