@@ -12,6 +12,13 @@ line-level figures run the ``--bare`` mode under a sampling profiler, e.g.
     python benchmarks/engine_profile.py                  # cProfile table, float32
     python benchmarks/engine_profile.py --dtype float64 --top 30
     python benchmarks/engine_profile.py --lines spy.txt --ms-per-epoch 1.45
+    python benchmarks/engine_profile.py --ablate off-scale validation   # what pieces cost
+
+``--ablate`` measures what a piece outside the learning rule costs, by removing it (for the
+measurement only, results may differ): epochs of runs with and without it interleaved, one BLAS
+thread. ``off-scale``: the physical layer's drift test on every calibrating pass
+(``PhysicalLayer.off_scale`` reporting nothing); ``validation``: the systems' input and output
+checks (``validate_input``/``validate_output`` reduced to the float64 conversion).
 """
 
 from __future__ import annotations
@@ -20,9 +27,14 @@ import argparse
 import cProfile
 import io
 import pstats
+import statistics
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+
+import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -35,6 +47,52 @@ from phyll_core.engine.trainer import blas_limit
 def build(dtype: str, epochs: int) -> Run:
     config = {**PUBLISHED, "epochs": epochs, "eval_every": 10**6}
     return Run(TrainConfig(dataset=vowels(), dtype=dtype, **config))
+
+
+@contextmanager
+def ablated(pieces: tuple[str, ...]) -> Iterator[None]:
+    """The engine with ``pieces`` (see the module docstring) removed, restored on exit."""
+    from phyll_core.engine.network import PhysicalLayer
+    from phyll_core.system import PhysicalSystem
+
+    names = ((PhysicalLayer, "off_scale"), (PhysicalSystem, "validate_input"),
+             (PhysicalSystem, "validate_output"))
+    saved = [getattr(cls, name) for cls, name in names]
+    try:
+        if "off-scale" in pieces:
+            setattr(PhysicalLayer, "off_scale", lambda self, y: (0.0, 0.0))  # noqa: B010
+        if "validation" in pieces:
+            setattr(PhysicalSystem, "validate_input",  # noqa: B010
+                    lambda self, x: np.asarray(x, dtype=np.float64))
+            setattr(PhysicalSystem, "validate_output",  # noqa: B010
+                    lambda self, y, batch: np.asarray(y, dtype=np.float64))
+        yield
+    finally:
+        for (cls, name), value in zip(names, saved, strict=True):
+            setattr(cls, name, value)
+
+
+def ablate(dtype: str, pieces: list[str], epochs: int, warmup: int) -> None:
+    """Interleaved epochs: as is, then without each piece cumulatively (see the docstring)."""
+    variants = [tuple(pieces[:i]) for i in range(len(pieces) + 1)]
+    runs = {v: build(dtype, warmup + epochs + 1) for v in variants}
+    times: dict[tuple[str, ...], list[float]] = {v: [] for v in variants}
+    def step(v: tuple[str, ...]) -> float:
+        with ablated(v):
+            return runs[v].train_epoch().train_seconds
+
+    with blas_limit():
+        for e in range(warmup + epochs):
+            for v in variants if e % 2 else variants[::-1]:
+                t = step(v)
+                if e >= warmup:
+                    times[v].append(t)
+    base = statistics.median(times[()])
+    for v in variants:
+        med, best = statistics.median(times[v]), min(times[v])
+        name = "as is" if not v else "without " + " and ".join(v)
+        print(f"{dtype} {name}: {1e3 * med:.3f} ms per epoch (min {1e3 * best:.3f}),"
+              f" {100 * (1 - med / base):.0f} % less")
 
 
 def lines(raw: Path, ms_per_epoch: float, top: int) -> None:
@@ -53,8 +111,8 @@ def lines(raw: Path, ms_per_epoch: float, top: int) -> None:
         own[inner[-1].split(" ", 1)[1].strip("()").replace("phyll_core/", "")] += int(count)
     print(f"{total} samples inside PhyLL.step; {ms_per_epoch:.3f} ms per epoch")
     print(f"{'share':>6} {'us/epoch':>9}  innermost phyll_core line")
-    for where, count in own.most_common(top):
-        share = count / max(1, total)
+    for where, hits in own.most_common(top):
+        share = hits / max(1, total)
         print(f"{100 * share:5.1f}% {1e3 * ms_per_epoch * share:9.1f}  {where}")
 
 
@@ -67,7 +125,12 @@ def main() -> None:
     parser.add_argument("--bare", action="store_true", help="train only (for an outside profiler)")
     parser.add_argument("--lines", type=Path, help="read a py-spy raw file instead of training")
     parser.add_argument("--ms-per-epoch", type=float, default=1.0, help="with --lines")
+    parser.add_argument("--ablate", nargs="+", choices=("off-scale", "validation"),
+                        help="measure what these pieces cost (cumulatively, in this order)")
     args = parser.parse_args()
+    if args.ablate:
+        ablate(args.dtype, args.ablate, args.epochs, args.warmup)
+        return
     if args.lines:
         lines(args.lines, args.ms_per_epoch, args.top)
         return

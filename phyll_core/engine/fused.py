@@ -11,8 +11,9 @@ in dispatch than in arithmetic, so this kernel computes the same function as
 - ``a`` is held transposed (``width x rows``, rows last): the matmuls ``W z^T`` and
   ``a^T z`` need no transposed operand and every per-row factor broadcasts along the
   contiguous axis;
-- the goodness numerator ``|a| . p`` is a matrix-vector product and the objective's factor
-  ``-theta/2`` is folded into ``p``;
+- the goodness numerator ``|a| . p`` and the squared norm ``1 . a^2`` are matrix-vector
+  products (``np.einsum`` is a Python-level wrapper) and the objective's factor ``-theta/2``
+  is folded into ``p``;
 - the logistic of the objective is ``expit(x) = (1 + tanh(x / 2)) / 2`` (one ufunc);
 - ``dg/da = sign(a) (p - |a| g / norm) / norm``: the sign is carried by the IEEE sign bit of
   ``a`` (an integer AND and XOR, where ``copysign`` with a broadcast operand is several times
@@ -79,6 +80,7 @@ class _Scratch:
         # dL/dg_pos = -theta/n expit(x) = -theta/(2n) (1 + tanh(x/2)) = -dL/dg_neg; over c:
         self.d_factor = np.repeat(np.array([[1.0 / n], [-1.0 / n]], dtype), n, axis=1)
         self.eps, self.one = np.array(_EPS, dtype), np.array(1.0, dtype)
+        self.ones = np.ones(width, dtype)
 
     @classmethod
     def get(cls, dtype: np.dtype, width: int, n: int) -> _Scratch:
@@ -126,8 +128,9 @@ class CosineSoftplusGrad:
         a, u, g, norm, x = k.a, k.u, k.g, k.norm, k.x
         np.dot(w, self.zt, out=a)
         # goodness, scaled: g' = c g = (|a| . p') / (||a|| + eps)
+        np.square(a, out=u)
+        np.dot(k.ones, u, out=norm)
         np.abs(a, out=u)
-        np.einsum("ij,ij->j", a, a, out=norm)
         np.dot(self.p, u, out=g)
         np.sqrt(norm, out=norm)
         np.add(norm, k.eps, out=norm)
