@@ -7,6 +7,8 @@ block's ``Adam`` is replaced by the revision's class (same state). Two parts:
 
 - ``speed``: the published vowel configuration (as ``engine_speed.py --parts torch``), training
   seconds per epoch, epochs of the two interleaved, one BLAS thread; median and fastest epochs.
+- ``calls``: one kernel call and one Adam step on the published shapes (412 rows of 41 columns,
+  width 20), microseconds per call, the two interleaved (best of 40 rounds of 200 calls);
 - ``accuracy``: final test accuracy over seeds, vowels (published configuration, float32 and
   float64) and digits (defaults, float64 and float32), both variants from the same seeds.
 
@@ -14,6 +16,7 @@ With both parts the figures go to the ``engine-kernel`` section of docs/results.
 
     python benchmarks/engine_kernel_ab.py --rev 337e8cb                 # both parts
     python benchmarks/engine_kernel_ab.py --rev 337e8cb --parts speed --epochs 400
+    python benchmarks/engine_kernel_ab.py --rev 337e8cb --parts calls
 """
 
 from __future__ import annotations
@@ -24,9 +27,13 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from types import ModuleType
 from typing import Any
+
+import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -100,6 +107,32 @@ def part_speed(variants: dict[str, tuple[ModuleType, ModuleType]], dtype: str,
             f" {before} / {load()} |")
 
 
+def part_calls(variants: dict[str, tuple[ModuleType, ModuleType]], dtype: str) -> None:
+    """Microseconds per kernel call and per Adam step of each variant (interleaved)."""
+    rng = np.random.default_rng(0)
+    rows, cols, width = 412, 41, 20
+    z = rng.standard_normal((rows, cols)).astype(dtype)
+    w = (rng.standard_normal((width, cols)) / 6).astype(dtype)
+    p = np.abs(rng.standard_normal(width))
+    p = (p / np.linalg.norm(p)).astype(dtype)
+    calls: dict[str, Callable[[], object]] = {}
+    for k, (fused, optim) in variants.items():
+        kernel, out = fused.CosineSoftplusGrad(p, 4.0, z, rows // 2), np.empty_like(w)
+        opt, params = optim.Adam(lr=1e-2), {"W": w.copy()}
+        opt.init(params)
+        calls[f"{k} kernel"] = partial(kernel, w, out)
+        calls[f"{k} Adam"] = partial(opt.update, params, {"W": out})
+    best = dict.fromkeys(calls, float("inf"))
+    with blas_limit():
+        for _ in range(40):
+            for k, call in calls.items():
+                start = time.perf_counter()
+                for _ in range(200):
+                    call()
+                best[k] = min(best[k], (time.perf_counter() - start) / 200)
+    print(f"calls {dtype}: " + ", ".join(f"{k} {1e6 * t:.1f} us" for k, t in best.items()))
+
+
 def part_accuracy(variants: dict[str, tuple[ModuleType, ModuleType]], seeds: tuple[int, int]
                   ) -> list[str]:
     """Test accuracy of both variants over seeds; prints and returns the table rows."""
@@ -131,7 +164,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rev", required=True, help="the earlier revision (git)")
     parser.add_argument("--parts", nargs="+", default=["speed", "accuracy"],
-                        choices=("speed", "accuracy"))
+                        choices=("speed", "calls", "accuracy"))
     parser.add_argument("--epochs", type=int, default=300, help="speed: epochs counted")
     parser.add_argument("--vowels-seeds", type=int, default=5)
     parser.add_argument("--digits-seeds", type=int, default=3)
@@ -142,6 +175,9 @@ def main() -> None:
     start = time.perf_counter()
     speed = [part_speed(variants, dt, args.epochs) for dt in ("float32", "float64")
              if "speed" in args.parts]
+    for dt in ("float32", "float64"):
+        if "calls" in args.parts:
+            part_calls(variants, dt)
     accuracy = (part_accuracy(variants, (args.vowels_seeds, args.digits_seeds))
                 if "accuracy" in args.parts else [])
     print(f"({time.perf_counter() - start:.0f} s)")
