@@ -150,7 +150,10 @@ class CosineSoftplusGrad:
         np.subtract(self.p_full, u, out=u)
         np.multiply(u, k.s1_full, out=u)
         np.bitwise_xor(k.u_bits, k.a_bits, out=k.u_bits)
-        np.dot(u, self.z, out=out)
+        if out.flags.c_contiguous and out.dtype == u.dtype:
+            np.dot(u, self.z, out=out)
+        else:  # np.dot writes only C arrays of its own dtype
+            np.matmul(u, self.z, out=out)
         return value
 
 

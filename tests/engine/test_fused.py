@@ -72,6 +72,17 @@ def test_fused_gradient_float32_matches_float64_reference(theta):
                                                                     ref_grad) + 1e-6
 
 
+def test_any_output_layout_and_weights_layout():
+    goodness, z, w, n = problem(np.float64, n=10, width=4, cols=6)
+    objective = SoftplusDelta(4.0)
+    kernel = fused_grad(goodness, objective, z, n)
+    ref = np.empty_like(w)
+    kernel(w, ref)
+    out_f = np.asfortranarray(np.empty_like(w))
+    kernel(np.asfortranarray(w), out_f)
+    np.testing.assert_allclose(out_f, ref, rtol=1e-14, atol=0)
+
+
 def test_large_z_read_through_a_transposed_view(monkeypatch):
     goodness, z, w, n = problem(np.float64, n=50, width=6, cols=11, seed=5)
     objective = SoftplusDelta(4.0)
