@@ -126,7 +126,7 @@ class CosineSoftplusGrad:
         ``with_value``)."""
         k, n = self.scratch, self.n
         a, u, g, norm, x = k.a, k.u, k.g, k.norm, k.x
-        np.dot(w, self.zt, out=a)
+        np.dot(w if w.dtype == a.dtype else w.astype(a.dtype), self.zt, out=a)
         # goodness, scaled: g' = c g = (|a| . p') / (||a|| + eps)
         np.square(a, out=u)
         np.dot(k.ones, u, out=norm)

@@ -81,6 +81,11 @@ def test_any_output_layout_and_weights_layout():
     out_f = np.asfortranarray(np.empty_like(w))
     kernel(np.asfortranarray(w), out_f)
     np.testing.assert_allclose(out_f, ref, rtol=1e-14, atol=0)
+    # float32 rows with float64 weights and output: computed in the rows' dtype
+    goodness.cast(np.dtype(np.float32))
+    out64 = np.empty_like(w)
+    fused_grad(goodness, objective, z.astype(np.float32), n)(w, out64)
+    assert rel_err(out64, ref) < 1e-5
 
 
 def test_large_z_read_through_a_transposed_view(monkeypatch):
