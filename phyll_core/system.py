@@ -119,6 +119,15 @@ class PhysicalSystem(abc.ABC):
     def domain(self) -> Domain:
         """The set every input component must lie in."""
 
+    @property
+    def noisy(self) -> bool:
+        """Whether two passes of the same inputs can give different outputs (measurement
+        noise). The engine's physical layer then measures each output's noise once, with one
+        repeated pass of its calibration rows, and weights the output by its signal fraction
+        (docs/training.md, "The physical layer"). Default ``False``: a backend with noise
+        returns ``True`` whenever its noise is on, and real hardware always."""
+        return False
+
     @classmethod
     def dims(cls, params: Mapping[str, Any]) -> Dims | None:
         """The ``input_dim``, ``output_dim`` (and ``domain``) that ``cls(**params)`` would

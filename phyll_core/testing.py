@@ -94,11 +94,19 @@ def check_forward_shapes(make: Callable[[int], PhysicalSystem], x: np.ndarray) -
 
 
 def check_determinism(make: Callable[[int], PhysicalSystem], x: np.ndarray) -> None:
-    """Two systems built with the same seed give identical outputs for identical inputs."""
+    """Two systems built with the same seed give identical outputs for identical inputs, and a
+    system that is not ``noisy`` gives the same outputs on a second pass."""
     a, b = _query(make(7), x), _query(make(7), x)
     assert np.array_equal(a, b), (
         f"same seed, different outputs (max difference {np.max(np.abs(a - b)):.3g})"
     )
+    system = make(7)
+    if not system.noisy:  # a system that says it is not noisy reads the same twice
+        first, again = _query(system, x), _query(system, x)
+        assert np.array_equal(first, again), (
+            "noisy is False but two passes of the same inputs differ (max difference "
+            f"{np.max(np.abs(first - again)):.3g}): declare the property noisy"
+        )
 
 
 def check_input_validation(make: Callable[[int], PhysicalSystem], x: np.ndarray) -> None:

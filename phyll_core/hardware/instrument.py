@@ -163,6 +163,12 @@ class InstrumentSystem(ControlSetpoints, PhysicalSystem, DeviceCalls, DeviceSess
         return 0
 
     @property
+    def noisy(self) -> bool:
+        """A measured device is noisy (override with ``False`` only for a device that returns
+        the same reading for the same setpoints, e.g. a deterministic emulator)."""
+        return True
+
+    @property
     def setpoint_bounds(self) -> tuple[Any, Any] | None:
         """Safety bounds ``(low, high)`` on setpoints (scalars or per-setpoint arrays), or None.
         A setpoint outside them is refused before anything is sent to the device."""

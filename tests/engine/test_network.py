@@ -90,6 +90,50 @@ def test_output_standardisation_is_fixed_and_checkpointed():
     np.testing.assert_array_equal(other.forward(h[:7]), y[:7])
 
 
+class _Noisy(Identity):
+    """Identity whose outputs past the first ``signal`` carry only fresh noise (seeded)."""
+
+    def __init__(self, dim: int, signal: int) -> None:
+        super().__init__(dim=dim)
+        self.signal, self.rng = signal, np.random.default_rng(5)
+
+    @property
+    def noisy(self) -> bool:
+        return True
+
+    def _forward(self, x: np.ndarray) -> np.ndarray:
+        y = x.copy()
+        y[:, self.signal :] = self.rng.standard_normal((x.shape[0], x.shape[1] - self.signal))
+        return y
+
+
+def test_noisy_outputs_are_weighted_by_their_measured_signal_fraction():
+    rng = np.random.default_rng(0)
+    h = rng.standard_normal((2000, 4))
+    system = _Noisy(dim=4, signal=2)
+    layer = PhysicalLayer.build(system, 4, rng, project=False)
+    y = layer.forward(h, calibrate=True)
+    assert system.queries.samples == 2 * 2000 and layer.noise_queries == 2000  # one repeat
+    gain = layer.stats["out_gain"]
+    np.testing.assert_allclose(gain[:2], 1.0)  # the same reading twice: all signal
+    assert np.all(gain[2:] < 0.1)  # noise columns are damped, not scaled up to unit variance
+    np.testing.assert_allclose(y.std(axis=0), np.minimum(gain, 1.0), rtol=0.05, atol=0.01)
+    assert np.all(np.abs(layer.forward(h[:5])[:, 2:]) < 1.0)
+    layer.forward(h, calibrate=True)  # calibrated: no further repeat
+    assert layer.noise_queries == 2000
+    other = PhysicalLayer.build(_Noisy(dim=4, signal=2), 4, rng, project=False)
+    other.load(layer.state("block0/"), "block0/")
+    np.testing.assert_array_equal(other.stats["out_gain"], gain)
+
+
+def test_a_system_without_noise_is_measured_once_and_unweighted():
+    rng = np.random.default_rng(0)
+    system = Identity(dim=4)
+    layer = PhysicalLayer.build(system, 4, rng, project=False)
+    layer.forward(rng.standard_normal((50, 4)), calibrate=True)
+    assert system.queries.samples == 50 and "out_gain" not in layer.stats
+
+
 def test_synthetic_negatives_of_the_unsupervised_rule():
     from phyll_core.engine.phyll_rules import PhyLLUnsupervised
 

@@ -312,6 +312,11 @@ class AcousticCavity(CavityParameters):
         return Dims(params["inputs"], params["outputs"], Interval(0.0, 1.0))
 
     @property
+    def noisy(self) -> bool:
+        """Noisy whenever ``noise`` is on."""
+        return self.noise > 0
+
+    @property
     def input_dim(self) -> int:
         return self.inputs
 

@@ -205,6 +205,11 @@ class MicrowaveCavity(PhysicalSystem):
 
     # -- contract -------------------------------------------------------------------------
     @property
+    def noisy(self) -> bool:
+        """Noisy whenever ``noise`` is on."""
+        return self.noise > 0
+
+    @property
     def input_dim(self) -> int:
         return self.atoms if self.encoding == "binary" else self.atoms // self.bits
 

@@ -153,6 +153,11 @@ class LensSystem(PhysicalSystem):
 
     # -- the contract ------------------------------------------------------------------------
     @property
+    def noisy(self) -> bool:
+        """Noisy whenever ``noise`` is on."""
+        return self.noise > 0
+
+    @property
     def input_dim(self) -> int:
         return self.inputs
 
