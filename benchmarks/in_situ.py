@@ -71,7 +71,8 @@ def centre_start(run: Any) -> None:
     """Start interval phase controls at the middle of their domain (pi): for a phase mask a
     constant phase on every pixel is a global phase of the field, which a camera reading a
     modulus does not see (checked here on a batch), so this is the system's own setting, but
-    the estimator can step both ways (from 0, the domain's edge, every step below is clipped)."""
+    the estimator can step both ways (from 0, the domain's edge, every step below was clipped
+    before phase controls were declared periodic; now such steps wrap around ``2 pi``)."""
     for s in run.unique_systems():
         spec = s.controls
         if spec is None or not isinstance(spec.domain, Interval):
@@ -114,6 +115,14 @@ def output_change(system: str, params: dict[str, Any], settings: int = 3) -> lis
         change.append(float(np.linalg.norm(s.forward(x) - y0) / np.linalg.norm(y0 - y0.mean(0))))
     s.set_controls(own)
     return change
+
+
+def change(spec: Any, d: np.ndarray) -> np.ndarray:
+    """A change ``d`` of controls; for periodic ones the shortest way round (``|d| <= w/2``)."""
+    if not getattr(spec, "periodic", False):
+        return d
+    w = spec.domain.high - spec.domain.low
+    return np.mod(d + 0.5 * w, w) - 0.5 * w
 
 
 def sync_blocks(run: Any) -> None:
@@ -181,7 +190,7 @@ def run_one(
         # queries of training only (the evaluation passes are the same for every variant)
         queries, control = run.physical_queries - setup, run.control_queries
         moved = [  # RMS change of each block's controls over training
-            float(np.sqrt(np.mean((b.controls.theta - start_theta[i]) ** 2)))
+            float(np.sqrt(np.mean(change(b.controls.spec, b.controls.theta - start_theta[i]) ** 2)))
             for i, b in enumerate(getattr(run.rule, "blocks", [])) if b.controls is not None
         ]
         flops = run.rule.total_flops()
@@ -222,7 +231,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "--no-centre", action="store_true",
-        help="start phase controls at 0 (the domain's edge) instead of pi (the same optics)",
+        help="start phase controls at 0 (the domain's end; periodic: steps below wrap to"
+        " 2 pi) instead of pi (the same optics)",
     )
     parser.add_argument(
         "--variants", default="frozen,trained", help="accuracy part: which variants to run"

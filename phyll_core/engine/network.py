@@ -64,7 +64,7 @@ with it); a drift step of ``perturb(0.02)`` on the microwave reaches 5.8 and ``p
 13. ``inf`` never refreshes."""
 REFRESH_SPREAD = 6.0
 """... or when its outputs' spread (mean standardised standard deviation over the columns) is
-above this: a gain change (normal training: at most 2.6)."""
+above this: a gain change (normal training: at most 2.7)."""
 
 
 def embed(x: np.ndarray, labels: np.ndarray | None, n_classes: int, m: float) -> np.ndarray:
