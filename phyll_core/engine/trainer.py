@@ -188,6 +188,18 @@ class Run:
         return int(counter()) if callable(counter) else 0
 
     @property
+    def output_refreshes(self) -> int:
+        """How often a training pass found a physical layer's outputs off the scale its
+        standardisation was fixed for (the system drifted) and measured it again, summed over
+        the rule's layers, since they were built or loaded (not checkpointed)."""
+        rule = self.rule
+        layers = [getattr(b, "layer", None) for b in getattr(rule, "blocks", [])]
+        others = getattr(rule, "layers", None)  # the twin rules keep their layers in a list
+        if not layers and isinstance(others, list | tuple):
+            layers = list(others)
+        return sum(int(getattr(layer, "refreshes", 0)) for layer in layers)
+
+    @property
     def epoch(self) -> int:
         """Number of completed epochs."""
         return self.history[-1].epoch if self.history else 0
@@ -324,6 +336,7 @@ class Run:
             "epochs": self.epoch,
             "physical_queries": self.physical_queries,
             "control_queries": self.control_queries,
+            "output_refreshes": self.output_refreshes,
             "digital_flops": self.rule.total_flops(),
             "seconds": self.seconds,
             "train_seconds_per_epoch": (

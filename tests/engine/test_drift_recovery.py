@@ -137,3 +137,15 @@ def test_epochs_to_recover_counts_from_the_drift() -> None:
     assert epochs_to_recover(curve, 0.80, 2) == 3  # 0.79 is within 2 points of 0.80
     assert epochs_to_recover(curve, 0.85, 2) is None
     assert epochs_to_recover(curve, 0.60, 2) == 2  # the first evaluated epoch after it
+
+
+def test_the_run_summary_counts_the_refreshes() -> None:
+    from phyll_core.engine import Run, TrainConfig
+
+    run = Run(TrainConfig(dataset="iris", epochs=4, eval_every=100))
+    run.train(2)
+    assert run.summary()["output_refreshes"] == 0
+    for system in run.unique_systems():
+        system.perturb(3.0, 1)
+    run.train()
+    assert run.summary()["output_refreshes"] >= 1
