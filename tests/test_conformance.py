@@ -38,6 +38,7 @@ def test_every_check_runs_and_passes_on_a_drifting_system() -> None:
         "perturb",
         "controls_declaration",
         "controls_effect",
+        "controls_periodic",
         "controls_validation",
     ]
     assert all(r.passed for r in results), results
