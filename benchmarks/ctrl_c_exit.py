@@ -6,7 +6,7 @@ sends SIGINT at a random delay (0-0.3 s) after the child reports its first ``phy
 import, and counts the runs that end with another status or more than one line on stderr.
 Before ``phyll_core.interrupts`` (a plain KeyboardInterrupt ending a string exec under
 ``python -m`` made CPython exit by SIGINT) this printed 2 of 40 and 4 of 60 on Python 3.13
-(0 of 30 on 3.11, which I did not explain; the exec case itself fails on both);
+(0 of 30 on 3.11; the exec case itself fails on both);
 after it, 0 of 80 on 3.13::
 
     python benchmarks/ctrl_c_exit.py --runs 60
