@@ -27,6 +27,11 @@ def raise_interrupted(signum: int, frame: Any) -> None:
     raise Interrupted
 
 
+def in_main_thread() -> bool:
+    """Whether this is the main thread, the only one where signal handlers can be set."""
+    return threading.current_thread() is threading.main_thread()
+
+
 def install() -> None:
     """Make SIGINT raise :class:`Interrupted` instead of ``KeyboardInterrupt``.
 
@@ -34,7 +39,5 @@ def install() -> None:
     non-interactive shell) stays ignored, and a handler set by an embedding program stays.
     Outside the main thread, where signals cannot be set, this does nothing.
     """
-    if threading.current_thread() is not threading.main_thread():
-        return
-    if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+    if in_main_thread() and signal.getsignal(signal.SIGINT) is signal.default_int_handler:
         signal.signal(signal.SIGINT, raise_interrupted)

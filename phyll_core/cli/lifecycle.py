@@ -19,7 +19,6 @@ import contextlib
 import re
 import signal
 import sys
-import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -181,14 +180,10 @@ class Saver:
 
 
 # -- signals ---------------------------------------------------------------------------------
-def _main_thread() -> bool:
-    return threading.current_thread() is threading.main_thread()
-
-
 @contextlib.contextmanager
 def terminate_as_interrupt() -> Iterator[None]:
     """Within the block SIGTERM raises KeyboardInterrupt, as Ctrl-C does."""
-    if not _main_thread():
+    if not interrupts.in_main_thread():
         yield
         return
 
@@ -203,7 +198,7 @@ def terminate_as_interrupt() -> Iterator[None]:
 def held_signals() -> Iterator[None]:
     """SIGINT and SIGTERM arriving within the block are held and raised as KeyboardInterrupt
     when it ends, so a save is never cut short by a second Ctrl-C."""
-    if not _main_thread():
+    if not interrupts.in_main_thread():
         yield
         return
     caught: list[int] = []

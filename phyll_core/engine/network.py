@@ -194,14 +194,10 @@ class PhysicalLayer:
         """``S(y)``: physical outputs on a common scale (identity when off)."""
         if not self.standardise:
             return y
-        s = self._unit(y)
-        return s * self.stats["out_gain"] if "out_gain" in self.stats else s
-
-    def _unit(self, y: np.ndarray) -> np.ndarray:
-        """``(y - m) / s``: the standardisation without the signal fraction."""
         if "out_mean" not in self.stats:
             raise PhyllError("the physical layer is not calibrated yet (train first)")
-        return (y - self.stats["out_mean"]) / self.stats["out_std"]
+        s = (y - self.stats["out_mean"]) / self.stats["out_std"]
+        return s * self.stats["out_gain"] if "out_gain" in self.stats else s
 
     def calibrate_with(self, h: np.ndarray, measure: Callable[[np.ndarray], np.ndarray]) -> None:
         """Fix the statistics from rows ``h`` with ``measure`` standing in for the system
