@@ -73,7 +73,7 @@ def test_no_tensorflow_with_every_installed_plugin(tmp_path: Path) -> None:
 LISTINGS = [["--help"], ["plugins"], ["rules"], ["losses"], ["datasets"], ["train", "--help"],
             ["systems"], ["systems", "--json"], ["systems", "show", "identity"]]
 HEAVY = ["tensorflow", "keras", "torch", "jax", "sklearn", "scipy.special", "matplotlib",
-         "pandas", "dask"]
+         "pandas", "dask", "numba"]
 
 
 def test_help_and_listings_stay_light_with_every_installed_plugin(tmp_path: Path) -> None:

@@ -10,7 +10,7 @@ from typing import Any
 import typer
 
 from phyll_core.cli.output import note, print_json, print_table
-from phyll_core.engine.config import TrainConfig
+from phyll_core.engine.config import KERNELS, TrainConfig
 from phyll_core.errors import PhyllError
 
 D = TrainConfig()  # the defaults of `phyll train` are TrainConfig's
@@ -169,6 +169,9 @@ def train(
         D.standardise, "--standardise/--no-standardise", help="Standardise physical outputs."
     ),
     dtype: str = typer.Option(D.dtype, "--dtype", help="Engine float type: float64 or float32."),
+    kernel: str = typer.Option(
+        D.kernel, "--kernel", help=f"Inner steps: {', '.join(KERNELS)} (numba: the fast extra)."
+    ),
     labels: str = typer.Option(
         D.labels, "--labels", help="Label slots around block 0's physics (digital) or through it."
     ),

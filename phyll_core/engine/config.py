@@ -13,6 +13,13 @@ MAX_SEED = 2**32 - 1  # the seeds the data split accepts (NumPy's legacy seeding
 
 
 ENCODERS = ("offset", "magnitude")  # see phyll_core.engine.network
+KERNELS = ("auto", "numpy", "numba")
+"""Inner-step kernels (``--kernel``): ``numba`` compiles the published loss's inner steps
+(:mod:`phyll_core.engine.fused_numba`, the ``fast`` extra), ``numpy`` (the default) runs them in
+NumPy, ``auto`` is numba when it is installed (:func:`phyll_core.engine.fused.resolve_kernel`).
+NumPy is the default by measurement (docs/results.md, "Engine inner steps compiled with numba"):
+importing numba and loading the compiled kernel costs about 0.25 s a process (about 1.2 s more
+on a cold cache), more than it saves on a run of the published vowel configuration."""
 
 
 def _tuple_of_str(value: Any) -> tuple[str, ...]:
@@ -69,6 +76,7 @@ class TrainConfig:
     patience: int = 0
     eval_every: int = 0
     dtype: str = "float64"
+    kernel: str = "numpy"
 
     @property
     def eval_interval(self) -> int:
@@ -101,6 +109,10 @@ class TrainConfig:
             raise PhyllError(f"--eval-every must be >= 0 (0: automatic), got {self.eval_every}")
         if self.dtype not in ("float64", "float32"):
             raise PhyllError(f"--dtype must be float64 or float32, got {self.dtype!r}")
+        if self.kernel not in KERNELS:
+            raise PhyllError(
+                f"--kernel must be one of {', '.join(KERNELS)}, got {self.kernel!r}"
+            )
         if self.labels not in ("physical", "digital"):
             raise PhyllError(f"--labels must be physical or digital, got {self.labels!r}")
         if self.encoder not in ENCODERS:

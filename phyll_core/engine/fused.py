@@ -29,11 +29,13 @@ Other goodness/objective pairs take the generic path.
 
 from __future__ import annotations
 
+import functools
 import threading
 
 import numpy as np
 
 from phyll_core.engine.losses import _EPS, CosineGoodness, Goodness, Objective, SoftplusDelta
+from phyll_core.errors import PhyllError
 
 _COPY_ZT_BYTES = 1 << 20
 """``z^T`` is kept as a contiguous copy up to this size (measured: ~10 % faster forward matmul
@@ -157,10 +159,38 @@ class CosineSoftplusGrad:
         return value
 
 
+def published_pair(goodness: Goodness, objective: Objective) -> bool:
+    """Whether the pair is the published one (cosine goodness, softplus-delta objective): the
+    pair of the fused kernels (this module's and :mod:`phyll_core.engine.fused_numba`)."""
+    return type(goodness) is CosineGoodness and type(objective) is SoftplusDelta
+
+
 def fused_grad(
     goodness: Goodness, objective: Objective, z: np.ndarray, n: int
 ) -> CosineSoftplusGrad | None:
     """The fused kernel for this goodness/objective pair, or None (use the generic path)."""
-    if type(goodness) is CosineGoodness and type(objective) is SoftplusDelta:
+    if published_pair(goodness, objective):
+        assert isinstance(goodness, CosineGoodness) and isinstance(objective, SoftplusDelta)
         return CosineSoftplusGrad(goodness.p, objective.theta, z, n)
     return None
+
+
+@functools.cache
+def resolve_kernel(kernel: str) -> str:
+    """The inner-step kernel that runs for the configured ``kernel``
+    (:data:`phyll_core.engine.config.KERNELS`): ``"numba"`` (the compiled
+    :mod:`phyll_core.engine.fused_numba`, imported here) or ``"numpy"``. ``auto`` is numba when
+    it imports, else NumPy; ``numba`` without numba is a :class:`PhyllError`. Either way the
+    compiled kernel serves only the published pair (:func:`published_pair`); other pairs take
+    the generic NumPy path."""
+    if kernel == "numpy":
+        return "numpy"
+    try:
+        import phyll_core.engine.fused_numba  # noqa: F401 - imports numba
+    except ImportError as exc:
+        if kernel == "numba":
+            raise PhyllError(
+                f"--kernel numba needs numba (pip install 'phyll-core[fast]'): {exc}"
+            ) from None
+        return "numpy"
+    return "numba"

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from phyll_core.engine.controls import BlockControls
-from phyll_core.engine.fused import fused_grad
+from phyll_core.engine.fused import fused_grad, published_pair, resolve_kernel
 from phyll_core.engine.heap import pad_heap_top
 from phyll_core.engine.losses import Goodness, Objective
 from phyll_core.engine.network import PhysicalLayer
@@ -85,6 +85,7 @@ class LocalBlock:
         self.opt = Adam(lr=problem.lr_of(index), weight_decay=problem.weight_decay)
         self.opt.init(self.params)
         self.inner_steps = problem.inner_steps
+        self.kernel = resolve_kernel(problem.kernel)  # "numpy" or "numba" (imported there)
         self.flops = 0.0
         self.controls: BlockControls | None = None  # set by the rule when controls are trained
 
@@ -142,8 +143,18 @@ class LocalBlock:
         w, out = params["W"], grads["W"]  # updated in place by Adam
         loss = float("nan")
         last = self.inner_steps - 1
-        kernel = fused_grad(self.goodness, self.objective, z, n)
-        if kernel is not None:  # the published loss: same numbers, fewer NumPy calls
+        compiled = self.kernel == "numba" and published_pair(self.goodness, self.objective)
+        if compiled:
+            from phyll_core.engine import fused_numba
+
+            compiled = fused_numba.usable(w, z, self.opt)
+        kernel = None if compiled else fused_grad(self.goodness, self.objective, z, n)
+        if compiled:  # all inner steps of the published loss in one compiled call
+            loss = fused_numba.train_steps(
+                w, z, n, self.goodness.p, self.objective.theta,  # type: ignore[attr-defined]
+                self.opt, self.inner_steps,
+            )
+        elif kernel is not None:  # the published loss: same numbers, fewer NumPy calls
             for step in range(self.inner_steps):
                 value = kernel(w, out, with_value=step == last)
                 self.opt.update(params, grads)

@@ -41,7 +41,7 @@ class Adam:
         state = self.state
         t = float(state["t"]) + 1.0
         state["t"] = np.asarray(t)
-        step = self.lr * math.sqrt(1.0 - self.beta2**t) / (1.0 - self.beta1**t)
+        step = self.step_size(t)
         for k, g in grads.items():
             s = self._slot(k, g)
             m, v, tmp, denom = state[s.m_key], state[s.v_key], s.tmp, s.denom
@@ -61,6 +61,12 @@ class Adam:
             np.multiply(m, s.step, out=tmp)
             tmp /= denom
             p -= tmp
+
+    def step_size(self, t: float) -> float:
+        """The bias-corrected step size of step ``t`` (1 for the first):
+        ``lr sqrt(1 - beta2^t) / (1 - beta1^t)``, in float64 (rounded to the parameter's dtype
+        where it is used)."""
+        return self.lr * math.sqrt(1.0 - self.beta2**t) / (1.0 - self.beta1**t)
 
     def _slot(self, key: str, like: np.ndarray) -> _Slot:
         """The scratch of gradient ``key`` (kept between steps to avoid allocations)."""

@@ -54,6 +54,8 @@ class Problem:
     label_constant: float = 1.0
     seed: int = 0
     dtype: str = "float64"
+    kernel: str = "numpy"
+    """Inner-step kernel (:data:`phyll_core.engine.config.KERNELS`)."""
 
     def rng(self, *stream: int) -> np.random.Generator:
         """An independent generator for the named stream (derived from the seed)."""

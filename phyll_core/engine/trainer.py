@@ -145,6 +145,7 @@ class Run:
             standardise=config.standardise,
             labels=config.labels,
             dtype=config.dtype,
+            kernel=config.kernel,
             lr=config.lr,
             weight_decay=config.weight_decay,
             inner_steps=config.inner_steps,
