@@ -11,6 +11,7 @@ line-level figures run the ``--bare`` mode under a sampling profiler, e.g.
 
     python benchmarks/engine_profile.py                  # cProfile table, float32
     python benchmarks/engine_profile.py --dtype float64 --top 30
+    python benchmarks/engine_profile.py --kernel numba   # the compiled inner steps
     python benchmarks/engine_profile.py --lines spy.txt --ms-per-epoch 1.45
     python benchmarks/engine_profile.py --ablate off-scale validation   # what pieces cost
 
@@ -44,9 +45,9 @@ from phyll_core.engine import Run, TrainConfig
 from phyll_core.engine.trainer import blas_limit
 
 
-def build(dtype: str, epochs: int) -> Run:
+def build(dtype: str, epochs: int, kernel: str = "numpy") -> Run:
     config = {**PUBLISHED, "epochs": epochs, "eval_every": 10**6}
-    return Run(TrainConfig(dataset=vowels(), dtype=dtype, **config))
+    return Run(TrainConfig(dataset=vowels(), dtype=dtype, kernel=kernel, **config))
 
 
 @contextmanager
@@ -119,6 +120,8 @@ def lines(raw: Path, ms_per_epoch: float, top: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dtype", default="float32", choices=("float32", "float64"))
+    parser.add_argument("--kernel", default="numpy", choices=("numpy", "numba"),
+                        help="inner steps: --kernel of phyll train")
     parser.add_argument("--epochs", type=int, default=300)
     parser.add_argument("--warmup", type=int, default=20)
     parser.add_argument("--top", type=int, default=25)
@@ -134,7 +137,7 @@ def main() -> None:
     if args.lines:
         lines(args.lines, args.ms_per_epoch, args.top)
         return
-    run = build(args.dtype, args.warmup + 2 * args.epochs + 1)
+    run = build(args.dtype, args.warmup + 2 * args.epochs + 1, args.kernel)
     with blas_limit():
         for _ in range(args.warmup):
             run.train_epoch()

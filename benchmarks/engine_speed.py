@@ -11,8 +11,9 @@ Parts (each writes its own section of docs/results.md and benchmarks/out/engine_
 
 - ``torch``: the published vowel configuration (``--dataset vowels --system identity --blocks 2
   --width 20 --inner-steps 10 --epochs 200``, full batch), training seconds per epoch of phyll
-  (float64, float32) and of the same algorithm in PyTorch (``benchmarks/torch_phyll.py``,
-  float32 and float64), one thread each. Skipped with a message when PyTorch is absent.
+  (float64, float32; with numba installed also ``--kernel numba`` in both) and of the same
+  algorithm in PyTorch (``benchmarks/torch_phyll.py``, float32 and float64), one thread each.
+  Skipped with a message when PyTorch is absent.
 - ``dtype-speed``: digits 2x400, seconds per epoch float32 against float64.
 - ``accuracy``: test accuracy float32 against float64 over seeds on digits 2x400, vowels (the
   published configuration) and mnist1d (defaults).
@@ -71,14 +72,18 @@ def save(part: str, data: dict[str, Any]) -> None:
     (OUT / f"{part}.json").write_text(json.dumps(data, indent=1), encoding="utf-8")
 
 
-def interleave(steps: dict[str, Callable[[], float]], rounds: int) -> dict[str, list[float]]:
-    """Call every step once per round, the order reversed every other round; each returns
-    its own seconds. One BLAS thread unless a step sets its own limit."""
+def interleave(
+    steps: dict[str, Callable[[], float]], rounds: int, block: int = 1
+) -> dict[str, list[float]]:
+    """Call every step ``block`` times in a row per turn, the order of the turns reversed
+    every other round, until each ran ``rounds`` times; each returns its own seconds. One BLAS
+    thread unless a step sets its own limit."""
     times: dict[str, list[float]] = {k: [] for k in steps}
     names = list(steps)
-    for r in range(rounds):
+    for r in range(-(-rounds // block)):
         for k in names if r % 2 == 0 else names[::-1]:
-            times[k].append(steps[k]())
+            for _ in range(min(block, rounds - r * block)):
+                times[k].append(steps[k]())
     return times
 
 
@@ -88,6 +93,11 @@ def epoch_step(run: Run, threads: int = 1) -> Callable[[], float]:
             return run.train_epoch().train_seconds
 
     return step
+
+
+def short(name: str) -> str:
+    """``float32`` -> ``f32``, ``numba float64`` -> ``numba f64`` (table headers)."""
+    return name.replace("float", "f")
 
 
 def fmt_ms(ts: list[float]) -> str:
@@ -113,15 +123,21 @@ def speed_ratio(
 
 
 # -- a. phyll against PyTorch -------------------------------------------------------------------
-def torch_round(torch: Any, dataset: str) -> tuple[dict[str, list[float]], dict[str, float]]:
+def torch_round(
+    torch: Any, dataset: str, block: int = 1
+) -> tuple[dict[str, list[float]], dict[str, float]]:
     """One interleaved comparison: fresh phyll runs and PyTorch nets, every epoch of the
-    published configuration; returns the seconds per epoch and the test accuracies."""
+    published configuration, ``block`` epochs of one in a row; returns the seconds per epoch
+    and the test accuracies."""
     from torch_phyll import TorchPhyLL
 
     from phyll_core.engine.trainer import label_constant
 
     runs = {dt: Run(TrainConfig(dataset=dataset, dtype=dt, **PUBLISHED)) for dt in
             ("float64", "float32")}
+    if has_numba():  # the compiled inner steps (--kernel numba) beside them
+        runs.update({f"numba {dt}": Run(TrainConfig(dataset=dataset, dtype=dt, kernel="numba",
+                                                    **PUBLISHED)) for dt in ("float64", "float32")})
     d = runs["float64"].data
     steps: dict[str, Callable[[], float]] = {f"phyll {k}": epoch_step(r) for k, r in runs.items()}
     nets = {}
@@ -137,10 +153,16 @@ def torch_round(torch: Any, dataset: str) -> tuple[dict[str, list[float]], dict[
                 return time.perf_counter() - start
 
         steps[f"PyTorch {name}"] = step
-    times = interleave(steps, PUBLISHED["epochs"])
+    times = interleave(steps, PUBLISHED["epochs"], block)
     acc = {f"phyll {k}": r.summary()["test_accuracy"] for k, r in runs.items()}
     acc.update({f"PyTorch {k}": n.accuracy(d.x_test, d.y_test) for k, n in nets.items()})
     return times, acc
+
+
+def has_numba() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("numba") is not None
 
 
 def part_torch(args: argparse.Namespace) -> None:
@@ -152,10 +174,14 @@ def part_torch(args: argparse.Namespace) -> None:
     torch.set_num_threads(1)
     dataset = vowels()
     pairs = [(t, p) for t in ("float32", "float64") for p in ("float64", "float32")]
+    if has_numba():
+        pairs += [("float32", "numba float32"), ("float64", "numba float64")]
+    else:
+        print("torch: numba is not installed (pip install 'phyll-core[fast]'): no numba column")
     rounds, lines, ratio_rows = [], [], []
     for r in range(args.repeats):
         before = load()
-        times, acc = torch_round(torch, dataset)
+        times, acc = torch_round(torch, dataset, args.block_epochs)
         after = load()
         med = {k: statistics.median(v) for k, v in times.items()}
         best = {k: min(v) for k, v in times.items()}
@@ -169,20 +195,30 @@ def part_torch(args: argparse.Namespace) -> None:
         ratio_rows.append(f"| {r} | " + " | ".join(f"**{a:.2f}x** ({b:.2f}x)"
                                                   for a, b in ratios.values())
                           + f" | {before} / {after} |")
-    save("torch", {"rounds": rounds, "torch": torch.__version__})
+    block = args.block_epochs
+    save("torch" if block == 1 else f"torch-block{block}",
+         {"rounds": rounds, "torch": torch.__version__})
+    order = ("epochs interleaved in one process" if block == 1 else
+             f"interleaved in turns of {block} epochs of one implementation (the order of the"
+             " turns reversed every other round) in one process, which keeps a PyTorch epoch"
+             " from slowing the next phyll epoch (measured: ~0.25 ms for either phyll kernel"
+             " when they alternate every epoch)")
     write_section(
-        "engine-vs-torch",
-        "Engine speed: phyll against the same algorithm in PyTorch (vowels, published config)",
+        "engine-vs-torch" if block == 1 else "engine-vs-torch-blocked",
+        "Engine speed: phyll against the same algorithm in PyTorch (vowels, published config)"
+        + ("" if block == 1 else f", turns of {block} epochs"),
         f"`phyll train --dataset {dataset if dataset == 'vowels' else 'VOWELS.csv'}"
         f" {PUBLISHED_CLI}` (full batch, hardest negatives, block 0 reusing the scoring pass)"
         f" against `benchmarks/torch_phyll.py` (PyTorch {torch.__version__}, `nn.Linear`,"
         " autograd, `torch.optim.Adam`, same shapes, inner steps and negatives), one BLAS/torch"
-        f" thread each, {PUBLISHED['epochs']} epochs each per round, epochs interleaved in one"
-        " process; training seconds per epoch (no evaluation). The machine (2 cores) was shared"
+        f" thread each, {PUBLISHED['epochs']} epochs each per round, {order};"
+        " training seconds per epoch (no evaluation). The machine (2 cores) was shared"
         " with other jobs: absolute times are inflated several-fold and vary, the ratios are"
-        " what counts. Goal: PyTorch / phyll >= 6x.\n\n| round | PyTorch f32 / phyll f64 |"
-        " PyTorch f32 / phyll f32 | PyTorch f64 / phyll f64 | PyTorch f64 / phyll f32 | load"
-        " average before / after |\n| --- | --- | --- | --- | --- | --- |\n"
+        " what counts. \"phyll numba\": `--kernel numba` (the compiled inner steps,"
+        " `phyll_core/engine/fused_numba.py`), the other phyll columns the default NumPy kernel."
+        " Goal: PyTorch / phyll >= 6x.\n\n| round | "
+        + " | ".join(f"PyTorch {short(t)} / phyll {short(p)}" for t, p in pairs)
+        + " | load average before / after |\n|" + " --- |" * (len(pairs) + 2) + "\n"
         + "\n".join(ratio_rows) + "\n\nRatios of the median epochs; in brackets of the"
         " fastest epochs, the closer estimate for an idle machine (under contention the longer"
         " PyTorch epochs are preempted more often, which inflates the median ratio).\n\n"
@@ -458,6 +494,9 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=11, help="dtype-speed epochs per run")
     parser.add_argument("--thread-epochs", type=int, default=4)
     parser.add_argument("--repeats", type=int, default=3, help="rounds of the torch part")
+    parser.add_argument("--block-epochs", type=int, default=1,
+                        help="torch part: epochs of one implementation in a row (1: alternate"
+                        " every epoch; a PyTorch epoch slows the next phyll epoch by ~0.25 ms)")
     parser.add_argument("--memory-epochs", type=int, default=2)
     args = parser.parse_args()
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
