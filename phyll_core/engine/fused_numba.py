@@ -30,6 +30,7 @@ from typing import Any
 import numba
 import numpy as np
 
+from phyll_core.engine.fused import _KEEP_SCRATCH_BYTES
 from phyll_core.engine.losses import _EPS
 from phyll_core.engine.optim import Adam
 
@@ -196,9 +197,11 @@ def _gemm_agrees(fn: Any, dtype: np.dtype) -> bool:
 
 
 class _Scratch:
-    """The kernels' work arrays for one shape, kept (per thread, up to 8 shapes) between calls:
-    ``a`` and ``u`` (``width x rows``), three per-row vectors, ``grad`` (``width x cols``) and
-    the step size (one element of the dtype, rounded like Adam's 0-d buffer)."""
+    """The kernels' work arrays for one shape: ``a`` and ``u`` (``width x rows``), three per-row
+    vectors, ``grad`` (``width x cols``) and the step size (one element of the dtype, rounded
+    like Adam's 0-d buffer). Kept between calls (per thread, up to 8 shapes) when ``a`` and
+    ``u`` together fit in :data:`~phyll_core.engine.fused._KEEP_SCRATCH_BYTES`, like the NumPy
+    kernel's buffers; larger ones are made for each call (one allocation for all its steps)."""
 
     def __init__(self, dtype: np.dtype, width: int, rows: int, cols: int) -> None:
         self.a = np.empty((width, rows), dtype)
@@ -213,9 +216,11 @@ class _Scratch:
         key = (dtype.str, width, rows, cols)
         scratch = kept.get(key)
         if scratch is None:
-            if len(kept) >= 8:
-                kept.pop(next(iter(kept)))
-            scratch = kept[key] = cls(dtype, width, rows, cols)
+            scratch = cls(dtype, width, rows, cols)
+            if 2 * width * rows * dtype.itemsize <= _KEEP_SCRATCH_BYTES:
+                if len(kept) >= 8:
+                    kept.pop(next(iter(kept)))
+                kept[key] = scratch
         return scratch
 
 
