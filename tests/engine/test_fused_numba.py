@@ -200,3 +200,17 @@ def test_cli_kernel_option(cli, tmp_path):
               "-q")
     assert res.code == 0, res.err
     assert load_checkpoint(out).config.kernel == kernel
+
+
+@needs_numba
+def test_auto_is_numba_when_installed_and_large_buffers_are_not_kept():
+    from phyll_core.engine import fused_numba
+
+    assert resolve_kernel("auto") == "numba"
+    kept = fused_numba._kept.__dict__.setdefault("s", {})
+    p, z, w, opt, n = setup(np.float64)
+    fused_numba.train_steps(w, z, n, p, 4.0, opt, 2)
+    assert ("<f8", w.shape[0], z.shape[0], w.shape[1]) in kept  # small: kept for the next call
+    p, z, w, opt, n = setup(np.float64, n=4000, width=40)  # a and u: 2.6 MB together
+    fused_numba.train_steps(w, z, n, p, 4.0, opt, 2)
+    assert ("<f8", 40, 8000, w.shape[1]) not in kept
