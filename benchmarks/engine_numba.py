@@ -12,6 +12,9 @@ Parts (together one section of docs/results.md, ``benchmarks/out/engine_numba/*.
 - ``calls``: one ``LocalBlock.train`` of the published shapes (412 rows of 41 columns, width 20,
   10 inner steps), NumPy kernel + Adam against ``fused_numba.train_steps``, interleaved, best
   of 40 rounds of 20 calls, one BLAS thread.
+- ``products``: the forward and backward product of one inner step through NumPy's
+  ``np.dot``, numba's ``np.dot`` (SciPy's BLAS) and, in float32, NumPy's own ``sgemm`` called
+  from compiled code (what the kernel uses).
 - ``startup``: fresh processes: the first compiled call with an empty numba cache
   (``NUMBA_CACHE_DIR`` a new folder) and with the cache filled, and bare ``phyll train
   --no-save`` (circles, 60 epochs) with ``--kernel numpy`` and ``--kernel numba`` (cold and warm
@@ -107,6 +110,70 @@ def part_calls(args: argparse.Namespace) -> list[str]:
         "",
         "| dtype | NumPy kernel + Adam | numba | speed-up | numba per inner step |",
         "| --- | --- | --- | --- | --- |",
+        *rows,
+    ]
+
+
+def part_products(args: argparse.Namespace) -> list[str]:
+    """The two matrix products of an inner step on the published shapes, per library."""
+    import numba
+
+    from phyll_core.engine import fused_numba
+
+    @numba.njit
+    def through_gemm(gemm: Any, x: np.ndarray, y: np.ndarray, out: np.ndarray, n: int) -> None:
+        one, zero = x.dtype.type(1.0), x.dtype.type(0.0)
+        m, k = x.shape
+        for _ in range(n):
+            gemm(101, 111, 111, m, y.shape[1], k, one, x.ctypes.data, k, y.ctypes.data,
+                 y.shape[1], zero, out.ctypes.data, y.shape[1])
+
+    @numba.njit
+    def through_dot(x: np.ndarray, y: np.ndarray, out: np.ndarray, n: int) -> None:
+        for _ in range(n):
+            np.dot(x, y, out)
+
+    def through_numpy(x: np.ndarray, y: np.ndarray, out: np.ndarray, n: int) -> None:
+        for _ in range(n):
+            np.dot(x, y, out=out)
+
+    rows = []
+    gemm = fused_numba.numpy_sgemm()
+    for dtype in ("float32", "float64"):
+        rng = np.random.default_rng(0)
+        z = rng.standard_normal((412, 41)).astype(dtype)
+        zt, w = np.ascontiguousarray(z.T), rng.standard_normal((20, 41)).astype(dtype)
+        a, grad = np.empty((20, 412), dtype), np.empty((20, 41), dtype)
+        for name, x, y, out in (("forward W z^T", w, zt, a), ("backward (dL/da) z", a, z, grad)):
+            ways = {"NumPy np.dot": lambda x=x, y=y, out=out, n=1: through_numpy(x, y, out, n),
+                    "numba np.dot (SciPy's BLAS)": lambda x=x, y=y, out=out, n=1:
+                    through_dot(x, y, out, n)}
+            if gemm is not None and dtype == "float32":
+                ways["numba, NumPy's sgemm"] = (lambda x=x, y=y, out=out, n=1:
+                                                through_gemm(gemm, x, y, out, n))
+            for call in ways.values():
+                call(n=1)
+            best = dict.fromkeys(ways, float("inf"))
+            with blas_limit():
+                for _ in range(20):
+                    for k, call in ways.items():
+                        start = time.perf_counter()
+                        call(n=100)
+                        best[k] = min(best[k], (time.perf_counter() - start) / 100)
+            print(f"products {dtype} {name}: " + ", ".join(f"{k} {1e6 * v:.2f} us"
+                                                           for k, v in best.items()))
+            rows += [f"| {dtype} | {name} | {k} | {1e6 * v:.2f} us |" for k, v in best.items()]
+    versions = {lib.get("filepath", "").split("/")[-2]: lib.get("version")
+                for lib in __import__("threadpoolctl").threadpool_info()}
+    save("products", {"rows": rows, "blas": versions})
+    return [
+        "The two matrix products of one inner step on the published shapes (`W` 20 x 41,"
+        " `z` 412 x 41), one BLAS thread, best of 20 rounds of 100 (each way called 100"
+        " times inside one compiled loop, or from Python for NumPy); BLAS libraries loaded: "
+        + ", ".join(f"{k} {v}" for k, v in versions.items()) + ".",
+        "",
+        "| dtype | product | through | per product |",
+        "| --- | --- | --- | --- |",
         *rows,
     ]
 
@@ -210,7 +277,8 @@ def part_accuracy(args: argparse.Namespace) -> list[str]:
     ]
 
 
-PARTS = {"calls": part_calls, "startup": part_startup, "accuracy": part_accuracy}
+PARTS = {"calls": part_calls, "products": part_products, "startup": part_startup,
+         "accuracy": part_accuracy}
 
 
 def save(part: str, data: dict[str, Any]) -> None:

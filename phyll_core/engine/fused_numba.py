@@ -8,8 +8,8 @@ goodness, the softplus-delta objective, ``dL/dW`` (the same function as
 engine's dtype, the step size of :meth:`Adam.step_size`, the step counter advanced by one per
 step), writing ``W`` and the moments ``m/W``, ``v/W`` of the optimiser's state in place. On the
 published shapes (a few hundred rows, width 20) the NumPy kernel pays about 20 calls' set-up per
-step; here the only calls are the two matrix products (numba's ``np.dot``: BLAS) and the
-elementwise work is plain loops.
+step; here the only calls are the two matrix products (BLAS: NumPy's own ``sgemm`` in float32,
+:func:`numpy_sgemm`, numba's ``np.dot`` otherwise) and the elementwise work is plain loops.
 
 Agreement: float64 matches the NumPy kernel followed by ``Adam.update`` to rounding (relative
 ``1e-12`` over several steps; the products and sums run in another order), float32 to float32
@@ -157,14 +157,15 @@ def numpy_sgemm() -> Any:
     """NumPy's own CBLAS ``sgemm`` as a ctypes function, or None (then ``np.dot`` runs).
 
     numba's ``np.dot`` calls SciPy's BLAS, which may be another OpenBLAS build than NumPy's.
-    Measured on the published shapes, one thread: SciPy 1.17's OpenBLAS 0.3.30 takes 10.6 us
-    for the forward product in float32 and 12.0 us for the backward one, NumPy 2.4's 0.3.31
-    6.7 and 8.0 us; in float64 both take 17 and 19 us, and calling NumPy's ``dgemm`` from the
-    kernel slowed the float32 kernel of another run in the same process by a third, so float64
-    keeps ``np.dot``. Only the ILP64 names of the NumPy wheels' OpenBLAS
-    (``scipy_cblas_sgemm64_``, ``cblas_sgemm64_``: the suffix fixes 64-bit integers) in a
-    library loaded from NumPy's folder are taken, after one product checked against
-    ``np.dot``."""
+    Measured on the published shapes, one thread (``benchmarks/engine_numba.py --parts
+    products``): SciPy 1.17's OpenBLAS 0.3.30 takes 10.6 us for the forward product in float32
+    and 12.0 us for the backward one, NumPy 2.4's 0.3.31 called from compiled code 6.7 and
+    8.0 us; in float64 both take 17 and 19 us. float64 keeps ``np.dot``: a version of this
+    kernel that called NumPy's ``dgemm`` made the float32 kernel of another run in the same
+    process 1.6x slower when the two alternated epoch by epoch (not understood). Only the
+    ILP64 names of the NumPy wheels' OpenBLAS (``scipy_cblas_sgemm64_``, ``cblas_sgemm64_``:
+    the suffix fixes 64-bit integers) in a library loaded from NumPy's folder are taken, after
+    one product checked against ``np.dot``."""
     from threadpoolctl import threadpool_info
 
     root = os.path.dirname(np.__file__)  # also matches the wheels' numpy.libs/
@@ -235,9 +236,15 @@ def train_steps(
     ``w`` and ``opt.state`` (``t``, ``m/W``, ``v/W``) updated in place exactly as ``steps``
     calls of ``opt.update`` after the NumPy kernel would (to rounding). Returns the loss before
     the last step. ``w``, ``z`` and the moments must be C-contiguous arrays of one float dtype
-    (:func:`usable` checks)."""
+    (:func:`usable` checks); shapes that do not fit raise ``ValueError`` (the compiled code
+    does not check its indices)."""
     state = opt.state
     dtype = w.dtype
+    if z.shape != (2 * n, w.shape[1]) or not usable(w, z, opt):
+        raise ValueError(
+            f"train_steps needs C-contiguous float arrays of one dtype, z of shape"
+            f" {(2 * n, w.shape[1])} for n={n} and W {w.shape}, got z {z.shape}"
+        )
     t = float(state["t"])
     sizes = np.array([opt.step_size(t + k) for k in range(1, steps + 1)])
     consts = np.array(

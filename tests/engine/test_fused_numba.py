@@ -214,3 +214,16 @@ def test_auto_is_numba_when_installed_and_large_buffers_are_not_kept():
     p, z, w, opt, n = setup(np.float64, n=4000, width=40)  # a and u: 2.6 MB together
     fused_numba.train_steps(w, z, n, p, 4.0, opt, 2)
     assert ("<f8", 40, 8000, w.shape[1]) not in kept
+
+
+@needs_numba
+def test_shapes_that_do_not_fit_are_refused_before_the_compiled_code():
+    from phyll_core.engine.fused_numba import train_steps
+
+    p, z, w, opt, n = setup(np.float64)
+    with pytest.raises(ValueError, match="z of shape"):
+        train_steps(w, z, n + 1, p, 4.0, opt, 2)
+    with pytest.raises(ValueError, match="z of shape"):
+        train_steps(w, z[:, :-1].copy(), n, p, 4.0, opt, 2)
+    with pytest.raises(ValueError, match="C-contiguous"):
+        train_steps(w, np.asfortranarray(z), n, p, 4.0, opt, 2)
