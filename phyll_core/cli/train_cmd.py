@@ -211,6 +211,9 @@ def _train(ctx: Any, values: dict[str, Any], held: Any) -> None:
 
         overrides = refuse_changed_options(ctx, values, saved_config(resume))
         run, _ = open_checkpoint(resume, warn=note, params=overrides)
+        from phyll_core.engine.fused import resolve_kernel
+
+        resolve_kernel(run.config.kernel)  # a run saved with --kernel numba needs numba
         for name in RESUMABLE - {"epochs"}:
             if _given(ctx, name):
                 setattr(run.config, name, values[name])
@@ -249,11 +252,14 @@ def _train(ctx: Any, values: dict[str, Any], held: Any) -> None:
 
 
 def _new_run(config: TrainConfig) -> Any:
-    """Load the data, check the memory the network needs, then build the run."""
+    """Check the inner-step kernel is available, load the data, check the memory the network
+    needs, then build the run."""
     from phyll_core.datasets import load, split
+    from phyll_core.engine.fused import resolve_kernel
     from phyll_core.engine.trainer import Run
     from phyll_core.memory import require, run_bytes
 
+    resolve_kernel(config.kernel)  # --kernel numba without numba: one line, before any work
     data = split(load(config.dataset, **config.dataset_options), config.seed,
                  config.test_fraction)
     need = run_bytes(

@@ -85,7 +85,7 @@ class LocalBlock:
         self.opt = Adam(lr=problem.lr_of(index), weight_decay=problem.weight_decay)
         self.opt.init(self.params)
         self.inner_steps = problem.inner_steps
-        self.kernel = resolve_kernel(problem.kernel)  # "numpy" or "numba" (imported there)
+        self.kernel = problem.kernel  # resolved by the first train(): predicting needs none
         self.flops = 0.0
         self.controls: BlockControls | None = None  # set by the rule when controls are trained
 
@@ -143,7 +143,8 @@ class LocalBlock:
         w, out = params["W"], grads["W"]  # updated in place by Adam
         loss = float("nan")
         last = self.inner_steps - 1
-        compiled = self.kernel == "numba" and published_pair(self.goodness, self.objective)
+        compiled = published_pair(self.goodness, self.objective)
+        compiled = compiled and resolve_kernel(self.kernel) == "numba"  # cached; imports numba
         if compiled:
             from phyll_core.engine import fused_numba
 

@@ -180,10 +180,39 @@ def test_numba_requested_without_numba_is_one_clear_error(monkeypatch):
         with pytest.raises(PhyllError, match=r"--kernel numba needs numba \(pip install"):
             resolve_kernel("numba")
         assert resolve_kernel("auto") == "numpy"
+        run = Run(TrainConfig(kernel="numba", **SMALL))  # built: predicting needs no kernel
         with pytest.raises(PhyllError, match="needs numba"):
-            Run(TrainConfig(kernel="numba", **SMALL))
+            run.rule.step(run.data.x_train, run.data.y_train, np.random.default_rng(0))
         run = Run(TrainConfig(kernel="auto", **SMALL))
-        assert {b.kernel for b in run.rule.blocks} == {"numpy"}
+        run.train()  # NumPy's kernel
+        assert run.epoch == SMALL["epochs"]
+    finally:
+        resolve_kernel.cache_clear()
+
+
+def test_a_run_saved_with_numba_predicts_and_refuses_to_resume_without_it(
+    cli, tmp_path, monkeypatch
+):
+    run = Run(TrainConfig(seed=0, **SMALL))
+    run.train()
+    run.summary()
+    run.config.kernel = "numba"  # as if trained with --kernel numba
+    save_checkpoint(run, tmp_path / "ck")
+    monkeypatch.setitem(sys.modules, "numba", None)
+    monkeypatch.delitem(sys.modules, "phyll_core.engine.fused_numba", raising=False)
+    resolve_kernel.cache_clear()
+    try:
+        loaded = load_checkpoint(tmp_path / "ck")
+        x = run.data.x_test
+        np.testing.assert_array_equal(loaded.rule.predict(x, "goodness"),
+                                      run.rule.predict(x, "goodness"))
+        res = cli("train", "--resume", str(tmp_path / "ck"), "--epochs", str(SMALL["epochs"] + 1))
+        assert res.code != 0
+        lines = [line for line in res.err.splitlines() if line.strip()]
+        assert len(lines) == 1 and "--kernel numba needs numba" in lines[0], res.err
+        res = cli("train", "--dataset", "iris", "--kernel", "numba", "--no-save", "--epochs", "1")
+        assert res.code != 0 and "--kernel numba needs numba" in res.err
+        assert "Traceback" not in res.err
     finally:
         resolve_kernel.cache_clear()
 
