@@ -168,6 +168,10 @@ def train(
     standardise: bool = typer.Option(
         D.standardise, "--standardise/--no-standardise", help="Standardise physical outputs."
     ),
+    whiten: float = typer.Option(
+        D.whiten, "--whiten", min=0.0, max=1.0,
+        help="Variance kept by whitened output components (0: off).",
+    ),
     dtype: str = typer.Option(D.dtype, "--dtype", help="Engine float type: float64 or float32."),
     kernel: str = typer.Option(
         D.kernel, "--kernel", help=f"Inner steps: {', '.join(KERNELS)} (numba: the fast extra)."

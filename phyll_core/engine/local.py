@@ -66,6 +66,7 @@ class LocalBlock:
             problem.project,
             encoder=problem.encoder,
             standardise=problem.standardise,
+            whiten=problem.whiten,
         )
         # label slots around the physics always reach z: through the skip connection, or
         # (skip off) as the only digital part of z

@@ -28,6 +28,7 @@ from typing import Any, ClassVar
 import attrs
 import numpy as np
 
+from phyll_core.engine.config import WHITEN
 from phyll_core.system import PhysicalSystem
 
 
@@ -44,6 +45,9 @@ class Problem:
     project: bool = True
     encoder: str = "offset"
     standardise: bool = True
+    whiten: float = WHITEN
+    """Fraction of the standardised outputs' variance kept by whitened principal components
+    (0: off; :class:`phyll_core.engine.network.PhysicalLayer`)."""
     labels: str = "physical"
     lr: Sequence[float] = (1e-2,)
     weight_decay: float = 0.0

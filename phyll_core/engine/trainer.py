@@ -143,6 +143,7 @@ class Run:
             project=config.project,
             encoder=config.encoder,
             standardise=config.standardise,
+            whiten=config.whiten,
             labels=config.labels,
             dtype=config.dtype,
             kernel=config.kernel,

@@ -90,6 +90,63 @@ def test_output_standardisation_is_fixed_and_checkpointed():
     np.testing.assert_array_equal(other.forward(h[:7]), y[:7])
 
 
+def _correlated(rng: np.random.Generator, rows: int) -> np.ndarray:
+    """Rows of 6 columns driven by 2 strong and 1 weak source: 3 principal components
+    (uniform sources: the offset encoder clips nothing, the encoded rows stay of rank 3)."""
+    sources = rng.uniform(-1.0, 1.0, (rows, 3)) * np.array([3.0, 2.0, 0.3])
+    return sources @ rng.standard_normal((3, 6))
+
+
+def test_outputs_are_whitened_onto_the_components_that_hold_the_variance():
+    rng = np.random.default_rng(0)
+    h = _correlated(rng, 2000)
+    layer = PhysicalLayer.build(Identity(dim=6), 6, rng, whiten=0.95)
+    y = layer.forward(h, calibrate=True)
+    basis = layer.stats["out_basis"]
+    assert basis.shape == (6, 2)  # the weak source holds < 5 % of the variance: dropped
+    np.testing.assert_allclose(np.cov(y[:, :2], rowvar=False, ddof=0), np.eye(2), atol=1e-9)
+    np.testing.assert_array_equal(y[:, 2:], 0.0)  # the layer keeps its width
+    # fixed once: a prediction does not depend on the rest of its batch
+    np.testing.assert_allclose(layer.forward(h[:3]), y[:3], rtol=0, atol=1e-12)
+    np.testing.assert_array_equal(layer.forward(h[:3], calibrate=True), layer.forward(h[:3]))
+    assert PhysicalLayer.build(Identity(dim=6), 6, rng, whiten=0.999).forward(
+        h, calibrate=True
+    ).any(axis=0).sum() == 3  # all three sources
+    other = PhysicalLayer.build(Identity(dim=6), 6, np.random.default_rng(4), whiten=0.95)
+    other.load(layer.state("block0/"), "block0/")  # checkpointed with the other statistics
+    np.testing.assert_array_equal(other.forward(h[:7]), layer.forward(h[:7]))
+
+
+def test_whitening_off_is_the_plain_standardisation():
+    rng = np.random.default_rng(1)
+    h = _correlated(rng, 500)
+    layer = PhysicalLayer.build(Identity(dim=6), 6, rng, whiten=0.0)
+    y = layer.forward(h, calibrate=True)
+    assert "out_basis" not in layer.stats
+    np.testing.assert_allclose(y, (h - h.mean(axis=0)) / h.std(axis=0), atol=1e-9)
+    with pytest.raises(PhyllError, match="whiten"):
+        PhysicalLayer.build(Identity(dim=6), 6, rng, whiten=1.5)
+
+
+class _Drifted(Identity):
+    """Identity after a drift: the outputs mixed and moved (``y = 10 x[::-1] + 5``)."""
+
+    def _forward(self, x: np.ndarray) -> np.ndarray:
+        return 10.0 * x[:, ::-1] + 5.0
+
+
+def test_whitening_is_measured_again_with_the_scale_when_the_outputs_drift():
+    rng = np.random.default_rng(2)
+    h = _correlated(rng, 1000)
+    layer = PhysicalLayer.build(Identity(dim=6), 6, rng, whiten=0.95)
+    layer.forward(h, calibrate=True)
+    before = layer.stats["out_basis"].copy()
+    layer.system = _Drifted(dim=6)  # the system changed under the trained layer
+    layer.forward(h, calibrate=True)
+    assert layer.refreshes == 1
+    assert not np.allclose(layer.stats["out_basis"], before)
+
+
 class _Noisy(Identity):
     """Identity whose outputs past the first ``signal`` carry only fresh noise (seeded)."""
 
@@ -148,3 +205,25 @@ def test_synthetic_negatives_of_the_unsupervised_rule():
     assert from_other.all() and 0.2 < from_x.mean() < 0.9
     again = PhyLLUnsupervised("mask").synthetic(x, np.random.default_rng(1))
     np.testing.assert_array_equal(mixed, again)
+
+
+def test_a_whitened_run_resumes_exactly_and_old_configurations_stay_unwhitened(tmp_path):
+    from phyll_core.engine import Run, TrainConfig
+    from phyll_core.engine.checkpoint import load_checkpoint, save_checkpoint
+
+    config = TrainConfig(dataset="circles", width=16, epochs=4, whiten=0.9, eval_every=100)
+    full = Run(config)
+    full.train()
+    part = Run(config)
+    part.train(2)
+    save_checkpoint(part, tmp_path / "ckpt")
+    resumed = load_checkpoint(tmp_path / "ckpt")
+    resumed.train()
+    a, b = full.rule.state_dict(), resumed.rule.state_dict()
+    assert set(a) == set(b) and any(k.endswith("layer/out_basis") for k in a)
+    for key in a:
+        np.testing.assert_array_equal(a[key], b[key], err_msg=key)
+    old = {k: v for k, v in config.to_json().items() if k != "whiten"}
+    assert TrainConfig.from_json(old).whiten == 0.0  # written before whitening existed
+    with pytest.raises(PhyllError, match="whiten"):
+        TrainConfig(whiten=-0.1)

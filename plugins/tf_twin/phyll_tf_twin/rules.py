@@ -87,6 +87,7 @@ class _TwinRule(LearningRule):
                 problem.project,
                 encoder=problem.encoder,
                 standardise=problem.standardise,
+                whiten=problem.whiten,
             )
             self.layers.append(layer)
             z_width = layer.out_width + (width if problem.skip else 0)
