@@ -9,10 +9,11 @@ import pytest
 
 from phyll_core import Binary, Interval, PhysicalSystem
 from phyll_core.domain import Domain
-from phyll_core.engine import Problem, Run, TrainConfig, load_checkpoint, save_checkpoint
+from phyll_core.engine import Problem, TrainConfig
 from phyll_core.engine.phyll_rules import PhyLL
 from phyll_core.errors import PhyllError
 from phyll_core.system import Controls
+from tests.engine.conftest import train_and_resume
 
 
 @attrs.define(kw_only=True, eq=False)
@@ -134,13 +135,7 @@ def test_resume_from_a_checkpoint_is_exact_with_trained_controls(tmp_path) -> No
         system=["optical"], dataset="circles", params={"phase_mask": True}, epochs=4,
         rule_params={"physics": "spsa", "negatives": "random"}, eval_every=100,
     )
-    full = Run(config)
-    full.train()
-    part = Run(config)
-    part.train(2)
-    save_checkpoint(part, tmp_path / "ckpt")
-    resumed = load_checkpoint(tmp_path / "ckpt")
-    resumed.train()
+    full, resumed = train_and_resume(config, tmp_path / "ckpt")
     a, b = full.rule.state_dict(), resumed.rule.state_dict()
     assert set(a) == set(b) and any("controls/theta" in k for k in a)
     for key in a:

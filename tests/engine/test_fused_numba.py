@@ -19,6 +19,7 @@ from phyll_core.engine.fused import CosineSoftplusGrad, resolve_kernel
 from phyll_core.engine.losses import CosineGoodness
 from phyll_core.engine.optim import Adam
 from phyll_core.errors import PhyllError
+from tests.engine.conftest import train_and_resume
 
 needs_numba = pytest.mark.skipif(
     importlib.util.find_spec("numba") is None, reason="numba is not installed (the fast extra)"
@@ -137,15 +138,9 @@ def test_runs_are_deterministic_and_agree_with_numpy_in_float64():
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 def test_resume_from_a_checkpoint_is_exact(tmp_path, dtype):
     config = dict(seed=1, kernel="numba", dtype=dtype, **SMALL)
-    full = Run(TrainConfig(**config))
-    full.train()
-    part = Run(TrainConfig(**config))
-    part.train(2)
-    save_checkpoint(part, tmp_path / "ck")
-    resumed = load_checkpoint(tmp_path / "ck")
+    full, resumed = train_and_resume(TrainConfig(**config), tmp_path / "ck")
     assert resumed.config.kernel == "numba"
     assert all(b.kernel == "numba" for b in resumed.rule.blocks)
-    resumed.train()
     for key, value in full.rule.state_dict().items():
         np.testing.assert_array_equal(resumed.rule.state_dict()[key], value)
 

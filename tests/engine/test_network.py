@@ -208,17 +208,11 @@ def test_synthetic_negatives_of_the_unsupervised_rule():
 
 
 def test_a_whitened_run_resumes_exactly_and_old_configurations_stay_unwhitened(tmp_path):
-    from phyll_core.engine import Run, TrainConfig
-    from phyll_core.engine.checkpoint import load_checkpoint, save_checkpoint
+    from phyll_core.engine import TrainConfig
+    from tests.engine.conftest import train_and_resume
 
     config = TrainConfig(dataset="circles", width=16, epochs=4, whiten=0.9, eval_every=100)
-    full = Run(config)
-    full.train()
-    part = Run(config)
-    part.train(2)
-    save_checkpoint(part, tmp_path / "ckpt")
-    resumed = load_checkpoint(tmp_path / "ckpt")
-    resumed.train()
+    full, resumed = train_and_resume(config, tmp_path / "ckpt")
     a, b = full.rule.state_dict(), resumed.rule.state_dict()
     assert set(a) == set(b) and any(k.endswith("layer/out_basis") for k in a)
     for key in a:
