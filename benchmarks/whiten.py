@@ -8,6 +8,11 @@ tables in docs/training.md ("Whitened outputs") were made with it::
     python benchmarks/whiten.py mnist1d identity,optical,microwave --whiten 0,0.9,0.95,0.99
     python benchmarks/whiten.py circles random-features,acoustic,optical,microwave,identity,lens \
         --seeds 0,1,2 --whiten 0,0.95,0.99
+    python benchmarks/whiten.py mnist1d optical,microwave --whiten 1 --shrink 1,0.1
+
+``--shrink D`` replaces the engine's basis by one that keeps every component and scales each by
+``1/sqrt(l + D mean(l))`` (shrinkage whitening: nothing dropped, small components damped),
+to tell decorrelation from dropping components.
 """
 
 from __future__ import annotations
@@ -15,9 +20,27 @@ from __future__ import annotations
 import argparse
 import itertools
 
+import numpy as np
+
 from phyll_core.datasets import load, split
+from phyll_core.engine import network
 from phyll_core.engine.config import TrainConfig
 from phyll_core.engine.trainer import Run
+
+ENGINE_BASIS = network._whitening_basis
+
+
+def shrinkage_basis(shrink: float):
+    """A basis of every component, each scaled by ``1/sqrt(l + shrink mean(l))`` (rotated back
+    onto the outputs: the layer's width and order stay)."""
+
+    def basis(s: np.ndarray, keep: float) -> np.ndarray:
+        d = s - s.mean(axis=0)
+        lam, vec = np.linalg.eigh(d.T @ d / s.shape[0])
+        lam = np.maximum(lam, 0.0)
+        return (vec / np.sqrt(lam + shrink * lam.mean())) @ vec.T
+
+    return basis
 
 
 def kept(run: Run) -> str:
@@ -35,18 +58,23 @@ def main() -> None:
     ap.add_argument("systems", help="comma-separated")
     ap.add_argument("--seeds", default="0", help="comma-separated")
     ap.add_argument("--whiten", default="0,0.95", help="comma-separated fractions")
+    ap.add_argument("--shrink", default="", help="comma-separated D: shrinkage bases instead")
     args = ap.parse_args()
     data = load(args.dataset)
     seeds = [int(s) for s in args.seeds.split(",")]
     fractions = [float(f) for f in args.whiten.split(",")]
-    for f, system, seed in itertools.product(fractions, args.systems.split(","), seeds):
+    bases = [(f"shrink {d}", shrinkage_basis(float(d))) for d in args.shrink.split(",") if d]
+    for (name, basis), f, system, seed in itertools.product(
+        bases or [("", ENGINE_BASIS)], fractions, args.systems.split(","), seeds
+    ):
+        network._whitening_basis = basis
         config = TrainConfig(system=system, dataset=args.dataset, seed=seed, whiten=f)
         run = Run(config, split(data, seed, config.test_fraction))
         run.train()
         acc = run.summary()["accuracy_by_method"]
         good, read = acc["goodness"], acc["readout"]
         print(
-            f"{args.dataset} whiten={f:g} {system:16s} seed {seed}: goodness"
+            f"{args.dataset} whiten={f:g} {name} {system:16s} seed {seed}: goodness"
             f" {100 * good['train_accuracy']:.1f} / {100 * good['test_accuracy']:.1f},"
             f" readout {100 * read['test_accuracy']:.1f}, kept {kept(run)}",
             flush=True,
