@@ -263,8 +263,8 @@ def main(argv: list[str] | None = None) -> int:
     for part in ("accuracy", "widths", "drift", "leverage"):
         out["settings"][part] = {
             "dataset": args.dataset, "epochs": args.epochs, "seeds": args.seeds,
-            "drift": args.drift, "drift_at": args.drift_at, "spread": args.spread,
-            "negatives": args.negatives,
+            "seed_offset": args.seed_offset, "drift": args.drift, "drift_at": args.drift_at,
+            "spread": args.spread, "negatives": args.negatives,
         }
     if args.from_json:
         return write_from(args.from_json.split(","), args)

@@ -90,7 +90,8 @@ def report(
     parameters."""
     def setting(part: str) -> str:
         s = out["settings"].get(part) or vars(args)
-        return f"`{s['dataset']}`, {s['epochs']} epochs, seeds 0-{s['seeds'] - 1}"
+        first = s.get("seed_offset", 0)  # JSON of older runs: seeds from 0
+        return f"`{s['dataset']}`, {s['epochs']} epochs, seeds {first}-{first + s['seeds'] - 1}"
 
     negatives = next(iter(out["settings"].values()), {}).get("negatives", args.negatives)
     parts = [
