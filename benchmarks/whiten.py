@@ -12,7 +12,9 @@ tables in docs/training.md ("Whitened outputs") were made with it::
 
 ``--shrink D`` replaces the engine's basis by one that keeps every component and scales each by
 ``1/sqrt(l + D mean(l))`` (shrinkage whitening: nothing dropped, small components damped),
-to tell decorrelation from dropping components.
+to tell decorrelation from dropping components. The tables were measured before ``--reduce``
+existed, so the runs keep every output column (``--no-reduce``) unless ``--reduce`` is given
+(benchmarks/reduce.py measures that).
 """
 
 from __future__ import annotations
@@ -59,6 +61,7 @@ def main() -> None:
     ap.add_argument("--seeds", default="0", help="comma-separated")
     ap.add_argument("--whiten", default="0,0.95", help="comma-separated fractions")
     ap.add_argument("--shrink", default="", help="comma-separated D: shrinkage bases instead")
+    ap.add_argument("--reduce", action="store_true", help="reduce wide outputs (the default)")
     args = ap.parse_args()
     data = load(args.dataset)
     seeds = [int(s) for s in args.seeds.split(",")]
@@ -68,7 +71,9 @@ def main() -> None:
         bases or [("", ENGINE_BASIS)], fractions, args.systems.split(","), seeds
     ):
         network._whitening_basis = basis
-        config = TrainConfig(system=system, dataset=args.dataset, seed=seed, whiten=f)
+        config = TrainConfig(
+            system=system, dataset=args.dataset, seed=seed, whiten=f, reduce=args.reduce
+        )
         run = Run(config, split(data, seed, config.test_fraction))
         run.train()
         acc = run.summary()["accuracy_by_method"]

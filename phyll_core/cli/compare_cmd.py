@@ -9,6 +9,7 @@ from typing import Any
 import typer
 
 from phyll_core.cli.output import note, print_json, print_table, to_json
+from phyll_core.engine.config import REDUCE, WHITEN
 from phyll_core.errors import PhyllError
 
 PREFERRED = ("phyll", "pat", "in-silico", "backprop")
@@ -32,6 +33,15 @@ def compare(
     width: int = typer.Option(64, "--width", "-w", min=1),
     epochs: int = typer.Option(60, "--epochs", "-e", min=1),
     skip: bool = typer.Option(True, "--skip/--no-skip", help="Concatenate block input."),
+    whiten: float = typer.Option(
+        WHITEN, "--whiten", min=0.0, max=1.0,
+        help="Variance kept by whitened output components (0: off).",
+    ),
+    reduce: bool | None = typer.Option(
+        REDUCE, "--reduce/--no-reduce", show_default=False,
+        help="Outputs wider than the system's input: keep input-width whitened components"
+        " [default: with --skip].",
+    ),
     param: list[str] = typer.Option([], "--param", "-p", help="NAME=VALUE system parameter."),
     rule_param: list[str] = typer.Option(
         [],
@@ -81,6 +91,8 @@ def compare(
                 width=width,
                 epochs=epochs,
                 skip=skip,
+                whiten=whiten,
+                reduce=reduce,
                 rule_params=split_assignments(rule_param),
             ),
             seeds, workers, scheduler, store, json,
@@ -103,6 +115,8 @@ def compare(
         width=width,
         epochs=epochs,
         skip=skip,
+        whiten=whiten,
+        reduce=reduce,
         rule_params=split_assignments(rule_param),
     )
     results = run_compare(
@@ -117,6 +131,8 @@ def compare(
         "seeds": seeds,
         "epochs": epochs,
         "skip": skip,
+        "whiten": whiten,
+        "reduce": reduce,
         "drift": drift,
         "drift_at": drift_at if drift_at is not None else (epochs // 2 if drift else None),
         "rules": rows,

@@ -172,6 +172,11 @@ def train(
         D.whiten, "--whiten", min=0.0, max=1.0,
         help="Variance kept by whitened output components (0: off).",
     ),
+    reduce: bool | None = typer.Option(
+        D.reduce, "--reduce/--no-reduce", show_default=False,
+        help="Outputs wider than the system's input: keep input-width whitened components"
+        " [default: with --skip].",
+    ),
     dtype: str = typer.Option(D.dtype, "--dtype", help="Engine float type: float64 or float32."),
     kernel: str = typer.Option(
         D.kernel, "--kernel", help=f"Inner steps: {', '.join(KERNELS)} (numba: the fast extra)."

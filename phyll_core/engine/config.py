@@ -19,6 +19,16 @@ by whitened principal components, 0 for none (plain per-output standardisation).
 measurement (docs/training.md, "Whitened outputs"): 0.95 lifts mnist1d through the fibre from
 50.2 to 55.7 % (5 seeds), but on circles it keeps 2-6 of 20 components, drops the nonlinear
 ones and costs 0.5-2.5 points through acoustic and optical."""
+REDUCE: bool | None = None
+"""The default of ``--reduce``: ``None`` is on with the skip connection and off without it. On,
+a system with more outputs than inputs (the fibre's 225 camera pixels behind 20 SLM blocks)
+enters ``z`` through as many whitened principal components of its standardised outputs as it
+has inputs, and the block's digital projection is that much narrower. By measurement
+(docs/training.md, "Reduced outputs"), with the skip connection: mnist1d through the fibre
+from 50.2 to 55.7 % (5 seeds), circles through the fibre and the lens still 100 %, digits
+96.0 -> 96.2 %; without it, where the physics is the block's only view of its input, digits
+through the fibre falls from 91.3 to 86.5 % (identity 87.3 %), so every column stays. Systems
+with no more outputs than inputs are unchanged."""
 KERNELS = ("auto", "numpy", "numba")
 """Inner-step kernels (``--kernel``): ``numba`` compiles the published loss's inner steps
 (:mod:`phyll_core.engine.fused_numba`, the ``fast`` extra), ``numpy`` (the default) runs them in
@@ -79,6 +89,7 @@ class TrainConfig:
     encoder: str = "offset"
     standardise: bool = True
     whiten: float = WHITEN
+    reduce: bool | None = REDUCE
     labels: str = "digital"
     patience: int = 0
     eval_every: int = 0
@@ -136,8 +147,9 @@ class TrainConfig:
     def from_json(cls, data: dict[str, Any]) -> TrainConfig:
         """The configuration of ``to_json``; a configuration written before ``labels``
         existed trained with the labels through the physics, one written before ``whiten``
-        without whitening, and they keep doing so."""
-        data = {"labels": "physical", "whiten": 0.0, **data}
+        without whitening, one written before ``reduce`` with every output column, and they
+        keep doing so."""
+        data = {"labels": "physical", "whiten": 0.0, "reduce": False, **data}
         known = {a.name for a in attrs.fields(cls)}
         unknown = set(data) - known
         if unknown:

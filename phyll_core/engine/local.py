@@ -67,6 +67,7 @@ class LocalBlock:
             encoder=problem.encoder,
             standardise=problem.standardise,
             whiten=problem.whiten,
+            reduce=problem.reduces,
         )
         # label slots around the physics always reach z: through the skip connection, or
         # (skip off) as the only digital part of z

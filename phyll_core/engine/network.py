@@ -33,6 +33,16 @@ Block ``k`` computes ``z = [S_k(P_k(enc_k(h))), h]`` (skip on) or ``z = S_k(P_k(
   the task: the fibre's 225 pixels on mnist1d (12 components hold 90 % of the variance)
   overfit on their smallest components, while on circles the small components are the
   nonlinear ones (docs/training.md, "Whitened outputs").
+- **Reduced outputs** (``reduce=True``, the layer's default; training's default is on with the
+  skip connection only, :attr:`phyll_core.engine.rule.Problem.reduces`): a system with more
+  outputs than inputs
+  (``output_dim > input_dim``, standardised) enters ``z`` through at most ``input_dim``
+  whitened principal components of its standardised outputs (the fewest that hold ``f`` of
+  the variance when ``whiten=f`` is also set); :attr:`PhysicalLayer.out_width` is then
+  ``input_dim``, so the block's projection is narrower. The fibre's 225 pixels behind 20 SLM
+  blocks are a 20-dimensional field read through a modulus: their leading components carry it,
+  the rest made PhyLL on mnist1d train slowly and generalise worse (docs/training.md,
+  "Reduced outputs"). A system with no more outputs than inputs is unchanged.
 
 The statistics ``mu, s, m, s_out, g`` and the whitening basis are measured once, on the first
 batch the layer sees in training (``forward(h, calibrate=True)``), then fixed and stored in
@@ -74,16 +84,18 @@ REFRESH_SPREAD = 6.0
 above this: a gain change (normal training: at most 2.7)."""
 
 
-def _whitening_basis(s: np.ndarray, keep: float) -> np.ndarray:
+def _whitening_basis(s: np.ndarray, keep: float, limit: int | None = None) -> np.ndarray:
     """``out x k`` matrix ``V_k / sqrt(l_k)``: the fewest principal components of rows ``s``
-    (centred) that hold the fraction ``keep`` of their variance, each scaled to unit variance.
-    Components with no variance (below ``1e-10`` of the largest) are never kept."""
+    (centred) that hold the fraction ``keep`` of their variance, at most ``limit`` of them,
+    each scaled to unit variance. Components with no variance (below ``1e-10`` of the
+    largest) are never kept."""
     d = s - s.mean(axis=0)
     lam, vec = np.linalg.eigh(d.T @ d / s.shape[0])  # population covariance, as ``s``'s std
     lam, vec = lam[::-1], vec[:, ::-1]  # largest first
     positive = lam > 1e-10 * max(float(lam[0]), _TINY)
     share = np.cumsum(np.where(positive, lam, 0.0)) / max(float(lam[positive].sum()), _TINY)
     k = min(int(np.searchsorted(share, keep - 1e-12)) + 1, int(positive.sum()))
+    k = k if limit is None else min(k, limit)
     return (vec[:, :k] / np.sqrt(lam[:k])).astype(s.dtype)
 
 
@@ -139,6 +151,7 @@ class PhysicalLayer:
     encoder: str = "offset"
     standardise: bool = True
     whiten: float = WHITEN
+    reduce: bool = True
     stats: dict[str, np.ndarray] = attrs.field(factory=dict)
     refreshes: int = 0  # output standardisations measured again since built (off scale)
     noise_queries: int = 0  # rows of the repeated pass that measured the outputs' noise
@@ -153,6 +166,7 @@ class PhysicalLayer:
         encoder: str = "offset",
         standardise: bool = True,
         whiten: float = WHITEN,
+        reduce: bool = True,
     ) -> PhysicalLayer:
         if encoder not in ENCODERS:
             raise PhyllError(f"encoder must be one of {', '.join(ENCODERS)}, got {encoder!r}")
@@ -166,11 +180,20 @@ class PhysicalLayer:
                     f" {system.input_dim}; allow the random projection or pick a wider system"
                 )
             projection = rng.standard_normal((in_width, system.input_dim)) / np.sqrt(in_width)
-        return cls(system, in_width, projection, encoder, standardise, whiten)
+        return cls(system, in_width, projection, encoder, standardise, whiten, reduce)
+
+    @property
+    def reduced(self) -> bool:
+        """Whether the outputs enter ``z`` through at most ``input_dim`` principal components
+        (``reduce`` on, outputs standardised and wider than the system's input)."""
+        system = self.system
+        return self.reduce and self.standardise and system.output_dim > system.input_dim
 
     @property
     def out_width(self) -> int:
-        return self.system.output_dim
+        """Columns of :meth:`forward`: the system's outputs, or its input width when
+        :attr:`reduced`."""
+        return self.system.input_dim if self.reduced else self.system.output_dim
 
     @property
     def calibrated(self) -> bool:
@@ -190,7 +213,10 @@ class PhysicalLayer:
         if self.standardise and "out_mean" not in self.stats:
             self.stats["out_mean"], self.stats["out_std"] = y.mean(axis=0), _std(y)
             self.stats.pop("out_basis", None)
-            if self.whiten > 0 and y.shape[0] > 1:
+            if self.reduced:  # a basis even from one row (it keeps no component then)
+                basis = _whitening_basis(self._scaled(y), self.whiten or 1.0, self.out_width)
+                self.stats["out_basis"] = basis
+            elif self.whiten > 0 and y.shape[0] > 1:
                 self.stats["out_basis"] = _whitening_basis(self._scaled(y), self.whiten)
 
     def _fix_gain(self, y: np.ndarray, again: np.ndarray) -> None:
@@ -234,7 +260,7 @@ class PhysicalLayer:
         basis = self.stats.get("out_basis")
         if basis is None:
             return s
-        out = np.zeros_like(s)
+        out = np.zeros((s.shape[0], self.out_width), dtype=s.dtype)
         out[:, : basis.shape[1]] = s @ basis
         return out
 

@@ -28,7 +28,7 @@ from typing import Any, ClassVar
 import attrs
 import numpy as np
 
-from phyll_core.engine.config import WHITEN
+from phyll_core.engine.config import REDUCE, WHITEN
 from phyll_core.system import PhysicalSystem
 
 
@@ -48,6 +48,10 @@ class Problem:
     whiten: float = WHITEN
     """Fraction of the standardised outputs' variance kept by whitened principal components
     (0: off; :class:`phyll_core.engine.network.PhysicalLayer`)."""
+    reduce: bool | None = REDUCE
+    """Outputs wider than the system's input enter ``z`` through at most ``input_dim`` whitened
+    principal components (:class:`phyll_core.engine.network.PhysicalLayer`); ``None``: when
+    ``skip`` is on (:attr:`reduces`)."""
     labels: str = "physical"
     lr: Sequence[float] = (1e-2,)
     weight_decay: float = 0.0
@@ -60,6 +64,11 @@ class Problem:
     dtype: str = "float64"
     kernel: str = "numpy"
     """Inner-step kernel (:data:`phyll_core.engine.config.KERNELS`)."""
+
+    @property
+    def reduces(self) -> bool:
+        """Whether wide outputs are reduced: ``reduce``, or with ``None`` whether ``skip`` is on."""
+        return self.skip if self.reduce is None else self.reduce
 
     def rng(self, *stream: int) -> np.random.Generator:
         """An independent generator for the named stream (derived from the seed)."""

@@ -144,6 +144,7 @@ class Run:
             encoder=config.encoder,
             standardise=config.standardise,
             whiten=config.whiten,
+            reduce=config.reduce,
             labels=config.labels,
             dtype=config.dtype,
             kernel=config.kernel,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from phyll_core.builtin_systems import Identity
+from phyll_core.builtin_systems import Identity, RandomFeatures
 from phyll_core.domain import Binary, Interval
 from phyll_core.engine.network import PhysicalLayer, embed, encode
 from phyll_core.errors import PhyllError
@@ -126,6 +126,65 @@ def test_whitening_off_is_the_plain_standardisation():
     np.testing.assert_allclose(y, (h - h.mean(axis=0)) / h.std(axis=0), atol=1e-9)
     with pytest.raises(PhyllError, match="whiten"):
         PhysicalLayer.build(Identity(dim=6), 6, rng, whiten=1.5)
+
+
+def test_outputs_wider_than_the_input_are_reduced_to_its_width():
+    rng = np.random.default_rng(3)
+    h = rng.uniform(-1.0, 1.0, (1500, 4))
+    wide = RandomFeatures(inputs=4, outputs=12, seed=1)
+    layer = PhysicalLayer.build(wide, 4, rng)  # reduce is on by default
+    assert layer.reduced and layer.out_width == 4
+    y = layer.forward(h, calibrate=True)
+    assert y.shape == (1500, 4) and layer.stats["out_basis"].shape == (12, 4)
+    np.testing.assert_allclose(np.cov(y, rowvar=False, ddof=0), np.eye(4), atol=1e-9)
+    s = (wide.forward(layer.encode(h)) - layer.stats["out_mean"]) / layer.stats["out_std"]
+    top = np.linalg.svd(s - s.mean(axis=0), full_matrices=False)[2][:4]
+    resid = y @ np.linalg.pinv(y) @ (s - s.mean(axis=0)) @ top.T - (s - s.mean(axis=0)) @ top.T
+    assert np.abs(resid).max() < 1e-8  # the top four principal components, nothing else
+    np.testing.assert_allclose(layer.forward(h[:3]), y[:3], rtol=0, atol=1e-12)
+    fewer = PhysicalLayer.build(wide, 4, rng, whiten=0.6).forward(h, calibrate=True)
+    assert fewer.shape == (1500, 4) and 0 < fewer.any(axis=0).sum() < 4  # whiten: fewer kept
+    for layer in (
+        PhysicalLayer.build(wide, 4, rng, reduce=False),
+        PhysicalLayer.build(wide, 4, rng, standardise=False),  # nothing to rotate
+    ):
+        assert not layer.reduced and layer.forward(h, calibrate=True).shape == (1500, 12)
+        assert "out_basis" not in layer.stats
+    assert not PhysicalLayer.build(Identity(dim=4), 4, rng).reduced  # as wide as its input
+
+
+def test_a_reduced_run_resumes_exactly_and_old_configurations_keep_every_output(tmp_path):
+    from phyll_core.engine import TrainConfig
+    from tests.engine.conftest import train_and_resume
+
+    config = TrainConfig(
+        dataset="circles", params={"outputs": "40"}, width=16, epochs=4, eval_every=100
+    )
+    full, resumed = train_and_resume(config, tmp_path / "ckpt")
+    a, b = full.rule.state_dict(), resumed.rule.state_dict()
+    assert a["block1/layer/out_basis"].shape == (40, 20)  # 40 outputs of 20 inputs
+    for key in a:
+        np.testing.assert_array_equal(a[key], b[key], err_msg=key)
+    # z = [20 components, block input] and the bias: circles' 2 features and 2 label slots
+    assert a["block0/W"].shape == (16, 20 + 4 + 1) and a["block1/W"].shape == (16, 20 + 16 + 1)
+    old = {k: v for k, v in config.to_json().items() if k != "reduce"}
+    assert TrainConfig.from_json(old).reduce is False  # written before reduce existed
+
+
+@pytest.mark.parametrize(
+    ("skip", "reduce", "phys"), [(True, None, 20), (False, None, 40), (False, True, 20)]
+)
+def test_wide_outputs_are_reduced_by_default_with_the_skip_connection_only(skip, reduce, phys):
+    from phyll_core.engine import TrainConfig
+    from phyll_core.engine.trainer import Run
+
+    config = TrainConfig(
+        dataset="circles", params={"outputs": "40"}, width=16, epochs=1, skip=skip, reduce=reduce
+    )
+    run = Run(config)
+    run.train()
+    digital = 16 if skip else 0  # block 1: its input, or (skip off) nothing digital
+    assert run.rule.blocks[1].params["W"].shape == (16, phys + digital + 1)
 
 
 class _Drifted(Identity):

@@ -88,6 +88,7 @@ class _TwinRule(LearningRule):
                 encoder=problem.encoder,
                 standardise=problem.standardise,
                 whiten=problem.whiten,
+                reduce=problem.reduces,
             )
             self.layers.append(layer)
             z_width = layer.out_width + (width if problem.skip else 0)
