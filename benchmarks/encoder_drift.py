@@ -21,6 +21,7 @@ import itertools
 from typing import Any
 
 import numpy as np
+from results import accuracy_text
 
 from phyll_core.datasets import load, split
 from phyll_core.engine.config import TrainConfig
@@ -95,11 +96,9 @@ def main() -> None:
         run = Run(config, split(data, seed, config.test_fraction))
         first.add(id(run.rule.blocks[0].layer))  # type: ignore[attr-defined]
         run.train()
-        acc = {k: 100 * v["test_accuracy"] for k, v in run.summary()["accuracy_by_method"].items()}
         refreshed = [counts.get(id(b.layer), 0) for b in run.rule.blocks]
         print(
-            f"{args.dataset} {system} seed {seed}: goodness {acc['goodness']:.1f}, readout"
-            f" {acc['readout']:.1f}; "
+            f"{args.dataset} {system} seed {seed}: {accuracy_text(run)}; "
             + "; ".join(saturation(run))
             + (f"; encoder refreshes {refreshed}" if args.refresh else ""),
             flush=True,

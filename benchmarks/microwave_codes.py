@@ -21,10 +21,10 @@ import itertools
 import numpy as np
 import phyll_microwave.system as microwave
 from phyll_microwave.encoding import levels, to_bits
+from results import accuracy_text, trained_run
 
-from phyll_core.datasets import load, split
+from phyll_core.datasets import load
 from phyll_core.engine.config import TrainConfig
-from phyll_core.engine.trainer import Run
 
 
 def gray(x: np.ndarray, bits: int) -> np.ndarray:
@@ -64,14 +64,10 @@ def main() -> None:
             seed=seed,
             skip=not args.no_skip,
         )
-        run = Run(config, split(data, seed, config.test_fraction))
-        run.train()
-        acc = run.summary()["accuracy_by_method"]
-        good, read = acc["goodness"], acc["readout"]
+        run = trained_run(config, data)
         print(
-            f"{args.dataset} microwave {code} {' '.join(args.param)} seed {seed}: goodness"
-            f" {100 * good['train_accuracy']:.1f} / {100 * good['test_accuracy']:.1f},"
-            f" readout {100 * read['test_accuracy']:.1f}",
+            f"{args.dataset} microwave {code} {' '.join(args.param)} seed {seed}:"
+            f" {accuracy_text(run)}",
             flush=True,
         )
     microwave.to_bits = to_bits

@@ -16,11 +16,11 @@ import itertools
 from typing import Any
 
 import numpy as np
+from results import accuracy_text, trained_run
 
-from phyll_core.datasets import load, split
+from phyll_core.datasets import load
 from phyll_core.engine.config import TrainConfig
 from phyll_core.engine.network import PhysicalLayer
-from phyll_core.engine.trainer import Run
 
 ENGINE_BUILD = PhysicalLayer.build
 
@@ -52,14 +52,8 @@ def main() -> None:
     ):
         PhysicalLayer.build = projecting_up() if mode == "project" else ENGINE_BUILD  # type: ignore[method-assign]
         config = TrainConfig(system=system, dataset=args.dataset, seed=seed)
-        run = Run(config, split(data, seed, config.test_fraction))
-        run.train()
-        acc = {k: 100 * v["test_accuracy"] for k, v in run.summary()["accuracy_by_method"].items()}
-        print(
-            f"{args.dataset} {system} {mode} seed {seed}: goodness {acc['goodness']:.1f},"
-            f" readout {acc['readout']:.1f}",
-            flush=True,
-        )
+        run = trained_run(config, data)
+        print(f"{args.dataset} {system} {mode} seed {seed}: {accuracy_text(run)}", flush=True)
     PhysicalLayer.build = ENGINE_BUILD  # type: ignore[method-assign]
 
 

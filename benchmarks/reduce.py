@@ -23,14 +23,13 @@ from __future__ import annotations
 
 import argparse
 import itertools
-from typing import Any
 
 import numpy as np
+from results import trained_run
 
-from phyll_core.datasets import load, split
+from phyll_core.datasets import load
 from phyll_core.engine.config import TrainConfig
 from phyll_core.engine.network import PhysicalLayer
-from phyll_core.engine.trainer import Run
 
 #: the systems and variants of ``--curve``: (label, system, reduce)
 CURVE = (
@@ -41,19 +40,13 @@ CURVE = (
 )
 
 
-def _run(config: TrainConfig, data: Any) -> Run:
-    run = Run(config, split(data, config.seed, config.test_fraction))
-    run.train()
-    return run
-
-
 def curve(dataset: str, seed: int, every: int) -> None:
     data = load(dataset)
     for label, system, reduce in CURVE:
         config = TrainConfig(
             system=system, dataset=dataset, seed=seed, reduce=reduce, eval_every=every
         )
-        run = _run(config, data)
+        run = trained_run(config, data)
         cells = [
             f"{m.epoch}: {100 * m.train_accuracy:.0f} / {100 * m.test_accuracy:.1f}"
             for m in run.history
@@ -84,7 +77,7 @@ def compare(datasets: list[str], systems: list[str], seeds: int, variants: list[
         data = load(dataset)
         for system, seed, reduce in itertools.product(systems, range(seeds), variants):
             config = TrainConfig(system=system, dataset=dataset, seed=seed, reduce=reduce)
-            run = _run(config, data)
+            run = trained_run(config, data)
             s = run.summary()
             good, read = s["accuracy_by_method"]["goodness"], s["accuracy_by_method"]["readout"]
             blocks = getattr(run.rule, "blocks", [])

@@ -123,3 +123,24 @@ def probe_variants(
         )
         print(f"{label}: {best.samples_per_second:,.0f} samples/s, nl {best.nonlinearity:.3f}")
     return rows
+
+
+def trained_run(config: Any, data: Any) -> Any:
+    """A :class:`~phyll_core.engine.trainer.Run` of ``config`` on the split of ``data`` for its
+    seed, trained."""
+    from phyll_core.datasets import split
+    from phyll_core.engine.trainer import Run
+
+    run = Run(config, split(data, config.seed, config.test_fraction))
+    run.train()
+    return run
+
+
+def accuracy_text(run: Any) -> str:
+    """``goodness TRAIN / TEST, readout TEST`` of a trained run, in %."""
+    acc = run.summary()["accuracy_by_method"]
+    good, read = acc["goodness"], acc["readout"]
+    return (
+        f"goodness {100 * good['train_accuracy']:.1f} / {100 * good['test_accuracy']:.1f},"
+        f" readout {100 * read['test_accuracy']:.1f}"
+    )

@@ -23,8 +23,9 @@ import argparse
 import itertools
 
 import numpy as np
+from results import accuracy_text, trained_run
 
-from phyll_core.datasets import load, split
+from phyll_core.datasets import load
 from phyll_core.engine import network
 from phyll_core.engine.config import TrainConfig
 from phyll_core.engine.trainer import Run
@@ -74,14 +75,10 @@ def main() -> None:
         config = TrainConfig(
             system=system, dataset=args.dataset, seed=seed, whiten=f, reduce=args.reduce
         )
-        run = Run(config, split(data, seed, config.test_fraction))
-        run.train()
-        acc = run.summary()["accuracy_by_method"]
-        good, read = acc["goodness"], acc["readout"]
+        run = trained_run(config, data)
         print(
-            f"{args.dataset} whiten={f:g} {name} {system:16s} seed {seed}: goodness"
-            f" {100 * good['train_accuracy']:.1f} / {100 * good['test_accuracy']:.1f},"
-            f" readout {100 * read['test_accuracy']:.1f}, kept {kept(run)}",
+            f"{args.dataset} whiten={f:g} {name} {system:16s} seed {seed}: {accuracy_text(run)},"
+            f" kept {kept(run)}",
             flush=True,
         )
 

@@ -317,16 +317,20 @@ class PhysicalLayer:
         return shift / max(1.0, spread), spread
 
     def state(self, prefix: str) -> dict[str, np.ndarray]:
-        """Arrays to checkpoint under ``prefix``: the projection and the fixed statistics."""
+        """Arrays to checkpoint under ``prefix``: the projection, the fixed statistics and the
+        count of refreshes."""
         out = {prefix + "layer/" + k: v for k, v in self.stats.items()}
+        out[prefix + "refreshes"] = np.asarray(self.refreshes)
         if self.projection is not None:
             out[prefix + "projection"] = self.projection
         return out
 
     def load(self, state: dict[str, np.ndarray], prefix: str) -> None:
-        """Restore what :meth:`state` wrote (statistics absent: not calibrated yet)."""
+        """Restore what :meth:`state` wrote (statistics absent: not calibrated yet; no count of
+        refreshes, from a checkpoint written before it was kept: 0)."""
         key = prefix + "layer/"
         self.stats = {k[len(key) :]: np.asarray(v) for k, v in state.items() if k.startswith(key)}
+        self.refreshes = int(state.get(prefix + "refreshes", 0))
         if self.projection is not None:
             if prefix + "projection" not in state:
                 raise KeyError(f"missing array '{prefix}projection'")

@@ -194,7 +194,7 @@ class Run:
     def output_refreshes(self) -> int:
         """How often a training pass found a physical layer's outputs off the scale its
         standardisation was fixed for (the system drifted) and measured it again, summed over
-        the rule's layers, since they were built or loaded (not checkpointed)."""
+        the rule's layers (checkpointed: a resumed run counts on)."""
         rule = self.rule
         layers = [getattr(b, "layer", None) for b in getattr(rule, "blocks", [])]
         others = getattr(rule, "layers", None)  # the twin rules keep their layers in a list

@@ -204,6 +204,12 @@ def test_whitening_is_measured_again_with_the_scale_when_the_outputs_drift():
     layer.forward(h, calibrate=True)
     assert layer.refreshes == 1
     assert not np.allclose(layer.stats["out_basis"], before)
+    restored = PhysicalLayer.build(_Drifted(dim=6), 6, rng, whiten=0.95)
+    restored.load(layer.state("block1/"), "block1/")  # the count is checkpointed
+    assert restored.refreshes == 1
+    old = {k: v for k, v in layer.state("block1/").items() if not k.endswith("refreshes")}
+    restored.load(old, "block1/")  # written before the count was kept
+    assert restored.refreshes == 0
 
 
 class _Noisy(Identity):
