@@ -16,12 +16,11 @@ goodness does not see the scale of a block's output, which grows as it trains)::
 
 from __future__ import annotations
 
-import argparse
 import itertools
 from typing import Any
 
 import numpy as np
-from results import accuracy_text
+from results import accuracy_text, experiment_parser
 
 from phyll_core.datasets import load, split
 from phyll_core.engine.config import TrainConfig
@@ -77,10 +76,7 @@ def saturation(run: Run) -> list[str]:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("dataset")
-    ap.add_argument("systems", help="comma-separated")
-    ap.add_argument("--seeds", default="0", help="comma-separated")
+    ap = experiment_parser(__doc__)
     ap.add_argument("--refresh", type=float, default=0.0, help="re-measure above this spread")
     ap.add_argument("--row-norm", action="store_true", help="blocks > 0 adapt h / rms(h)")
     args = ap.parse_args()

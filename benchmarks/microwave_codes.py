@@ -15,13 +15,12 @@ run: goodness train / test, readout test::
 
 from __future__ import annotations
 
-import argparse
 import itertools
 
 import numpy as np
 import phyll_microwave.system as microwave
 from phyll_microwave.encoding import levels, to_bits
-from results import accuracy_text, trained_run
+from results import accuracy_text, experiment_parser, trained_run
 
 from phyll_core.datasets import load
 from phyll_core.engine.config import TrainConfig
@@ -46,10 +45,8 @@ CODES = {"binary": to_bits, "gray": gray, "thermo": thermo}
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("dataset")
+    ap = experiment_parser(__doc__, systems=False)
     ap.add_argument("--codes", default="binary,gray", help=f"comma-separated: {', '.join(CODES)}")
-    ap.add_argument("--seeds", default="0", help="comma-separated")
     ap.add_argument("-p", "--param", action="append", default=[], help="NAME=VALUE")
     ap.add_argument("--no-skip", action="store_true")
     args = ap.parse_args()

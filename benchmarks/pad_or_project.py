@@ -11,12 +11,11 @@ tones. A projection up spreads the 2 features over every input. One line per run
 
 from __future__ import annotations
 
-import argparse
 import itertools
 from typing import Any
 
 import numpy as np
-from results import accuracy_text, trained_run
+from results import accuracy_text, experiment_parser, trained_run
 
 from phyll_core.datasets import load
 from phyll_core.engine.config import TrainConfig
@@ -40,10 +39,7 @@ def projecting_up() -> Any:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("dataset")
-    ap.add_argument("systems", help="comma-separated")
-    ap.add_argument("--seeds", default="0", help="comma-separated")
+    ap = experiment_parser(__doc__)
     ap.add_argument("--modes", default="pad,project", help="comma-separated: pad, project")
     args = ap.parse_args()
     data = load(args.dataset)

@@ -7,6 +7,7 @@ command that produced it and the machine it ran on.
 
 from __future__ import annotations
 
+import argparse
 import os
 import platform
 import shlex
@@ -144,3 +145,15 @@ def accuracy_text(run: Any) -> str:
         f"goodness {100 * good['train_accuracy']:.1f} / {100 * good['test_accuracy']:.1f},"
         f" readout {100 * read['test_accuracy']:.1f}"
     )
+
+
+def experiment_parser(doc: str | None, systems: bool = True) -> argparse.ArgumentParser:
+    """The arguments the training experiments share: a dataset, (``systems``) the systems
+    comma-separated, and ``--seeds`` comma-separated (default 0); the description is the
+    first line of ``doc``."""
+    ap = argparse.ArgumentParser(description=(doc or "").splitlines()[0])
+    ap.add_argument("dataset")
+    if systems:
+        ap.add_argument("systems", help="comma-separated")
+    ap.add_argument("--seeds", default="0", help="comma-separated")
+    return ap

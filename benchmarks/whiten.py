@@ -19,11 +19,10 @@ existed, so the runs keep every output column (``--no-reduce``) unless ``--reduc
 
 from __future__ import annotations
 
-import argparse
 import itertools
 
 import numpy as np
-from results import accuracy_text, trained_run
+from results import accuracy_text, experiment_parser, trained_run
 
 from phyll_core.datasets import load
 from phyll_core.engine import network
@@ -56,10 +55,7 @@ def kept(run: Run) -> str:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("dataset")
-    ap.add_argument("systems", help="comma-separated")
-    ap.add_argument("--seeds", default="0", help="comma-separated")
+    ap = experiment_parser(__doc__)
     ap.add_argument("--whiten", default="0,0.95", help="comma-separated fractions")
     ap.add_argument("--shrink", default="", help="comma-separated D: shrinkage bases instead")
     ap.add_argument("--reduce", action="store_true", help="reduce wide outputs (the default)")
