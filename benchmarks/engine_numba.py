@@ -40,7 +40,8 @@ from typing import Any
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from engine_speed import PUBLISHED, PUBLISHED_CLI, load, vowels
+from engine_setup import PUBLISHED, PUBLISHED_CLI, vowels
+from interleaved import load
 from results import write_section
 
 from phyll_core.engine import Run, TrainConfig

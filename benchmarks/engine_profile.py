@@ -39,7 +39,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from engine_speed import PUBLISHED, vowels
+from engine_setup import PUBLISHED, vowels
 
 from phyll_core.engine import Run, TrainConfig
 from phyll_core.engine.trainer import blas_limit
