@@ -35,10 +35,9 @@ Block ``k`` computes ``z = [S_k(P_k(enc_k(h))), h]`` (skip on) or ``z = S_k(P_k(
   nonlinear ones (docs/training.md, "Whitened outputs").
 - **Reduced outputs** (``reduce=True``, the layer's default; training's default is on with the
   skip connection only, :attr:`phyll_core.engine.rule.Problem.reduces`): a system with more
-  outputs than inputs
-  (``output_dim > input_dim``, standardised) enters ``z`` through at most ``input_dim``
-  whitened principal components of its standardised outputs (the fewest that hold ``f`` of
-  the variance when ``whiten=f`` is also set); :attr:`PhysicalLayer.out_width` is then
+  outputs than inputs (``output_dim > input_dim``, standardised) enters ``z`` through at most
+  ``input_dim`` whitened principal components of its standardised outputs (the fewest that
+  hold ``f`` of the variance when ``whiten=f`` is also set); :attr:`PhysicalLayer.out_width` is then
   ``input_dim``, so the block's projection is narrower. The fibre's 225 pixels behind 20 SLM
   blocks are a 20-dimensional field read through a modulus: their leading components carry it,
   the rest made PhyLL on mnist1d train slowly and generalise worse (docs/training.md,
@@ -260,6 +259,8 @@ class PhysicalLayer:
         basis = self.stats.get("out_basis")
         if basis is None:
             return s
+        if basis.shape[1] == self.out_width:  # every column kept (the usual reduced layer)
+            return s @ basis
         out = np.zeros((s.shape[0], self.out_width), dtype=s.dtype)
         out[:, : basis.shape[1]] = s @ basis
         return out
