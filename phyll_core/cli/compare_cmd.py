@@ -9,7 +9,7 @@ from typing import Any
 import typer
 
 from phyll_core.cli.output import note, print_json, print_table, to_json
-from phyll_core.engine.config import REDUCE, WHITEN
+from phyll_core.cli.train_cmd import REDUCE_OPTION, WHITEN_OPTION
 from phyll_core.errors import PhyllError
 
 PREFERRED = ("phyll", "pat", "in-silico", "backprop")
@@ -33,15 +33,8 @@ def compare(
     width: int = typer.Option(64, "--width", "-w", min=1),
     epochs: int = typer.Option(60, "--epochs", "-e", min=1),
     skip: bool = typer.Option(True, "--skip/--no-skip", help="Concatenate block input."),
-    whiten: float = typer.Option(
-        WHITEN, "--whiten", min=0.0, max=1.0,
-        help="Variance kept by whitened output components (0: off).",
-    ),
-    reduce: bool | None = typer.Option(
-        REDUCE, "--reduce/--no-reduce", show_default=False,
-        help="Outputs wider than the system's input: keep input-width whitened components"
-        " [default: with --skip].",
-    ),
+    whiten: float = WHITEN_OPTION,
+    reduce: bool | None = REDUCE_OPTION,
     param: list[str] = typer.Option([], "--param", "-p", help="NAME=VALUE system parameter."),
     rule_param: list[str] = typer.Option(
         [],

@@ -23,6 +23,16 @@ RUNTIME = {"out", "resume", "json", "quiet", "force", "no_save", "checkpoint_eve
 
 PARAM = typer.Option([], "--param", "-p", help="NAME=VALUE system parameter (repeatable).")
 RULE_PARAM = typer.Option([], "--rule-param", help="NAME=VALUE learning-rule option (repeatable).")
+# the physical layer's options, shared with `phyll compare`
+WHITEN_OPTION = typer.Option(
+    D.whiten, "--whiten", min=0.0, max=1.0,
+    help="Variance kept by whitened output components (0: off).",
+)
+REDUCE_OPTION = typer.Option(
+    D.reduce, "--reduce/--no-reduce", show_default=False,
+    help="Outputs wider than the system's input: keep input-width whitened components"
+    " [default: with --skip].",
+)
 
 
 def _floats(text: str) -> tuple[float, ...]:
@@ -168,15 +178,8 @@ def train(
     standardise: bool = typer.Option(
         D.standardise, "--standardise/--no-standardise", help="Standardise physical outputs."
     ),
-    whiten: float = typer.Option(
-        D.whiten, "--whiten", min=0.0, max=1.0,
-        help="Variance kept by whitened output components (0: off).",
-    ),
-    reduce: bool | None = typer.Option(
-        D.reduce, "--reduce/--no-reduce", show_default=False,
-        help="Outputs wider than the system's input: keep input-width whitened components"
-        " [default: with --skip].",
-    ),
+    whiten: float = WHITEN_OPTION,
+    reduce: bool | None = REDUCE_OPTION,
     dtype: str = typer.Option(D.dtype, "--dtype", help="Engine float type: float64 or float32."),
     kernel: str = typer.Option(
         D.kernel, "--kernel", help=f"Inner steps: {', '.join(KERNELS)} (numba: the fast extra)."

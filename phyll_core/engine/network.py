@@ -212,11 +212,11 @@ class PhysicalLayer:
         if self.standardise and "out_mean" not in self.stats:
             self.stats["out_mean"], self.stats["out_std"] = y.mean(axis=0), _std(y)
             self.stats.pop("out_basis", None)
-            if self.reduced:  # a basis even from one row (it keeps no component then)
-                basis = _whitening_basis(self._scaled(y), self.whiten or 1.0, self.out_width)
+            # a reduced layer needs its basis even from one row (it keeps no component then)
+            if self.reduced or (self.whiten > 0 and y.shape[0] > 1):
+                limit = self.out_width if self.reduced else None
+                basis = _whitening_basis(self._scaled(y), self.whiten or 1.0, limit)
                 self.stats["out_basis"] = basis
-            elif self.whiten > 0 and y.shape[0] > 1:
-                self.stats["out_basis"] = _whitening_basis(self._scaled(y), self.whiten)
 
     def _fix_gain(self, y: np.ndarray, again: np.ndarray) -> None:
         """Fix each output column's signal fraction ``g`` from two passes ``y``, ``again`` of

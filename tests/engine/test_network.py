@@ -138,8 +138,8 @@ def test_outputs_wider_than_the_input_are_reduced_to_its_width():
     assert y.shape == (1500, 4) and layer.stats["out_basis"].shape == (12, 4)
     np.testing.assert_allclose(np.cov(y, rowvar=False, ddof=0), np.eye(4), atol=1e-9)
     s = (wide.forward(layer.encode(h)) - layer.stats["out_mean"]) / layer.stats["out_std"]
-    top = np.linalg.svd(s - s.mean(axis=0), full_matrices=False)[2][:4]
-    resid = y @ np.linalg.pinv(y) @ (s - s.mean(axis=0)) @ top.T - (s - s.mean(axis=0)) @ top.T
+    scores = (s - s.mean(axis=0)) @ np.linalg.svd(s - s.mean(axis=0), full_matrices=False)[2][:4].T
+    resid = y @ np.linalg.pinv(y) @ scores - scores  # the top four components' scores lie in y
     assert np.abs(resid).max() < 1e-8  # the top four principal components, nothing else
     np.testing.assert_allclose(layer.forward(h[:3]), y[:3], rtol=0, atol=1e-12)
     fewer = PhysicalLayer.build(wide, 4, rng, whiten=0.6).forward(h, calibrate=True)
