@@ -128,6 +128,16 @@ class PhysicalSystem(abc.ABC):
         returns ``True`` whenever its noise is on, and real hardware always."""
         return False
 
+    @property
+    def input_step(self) -> float:
+        """The width of one quantisation step of each input component, in the domain's units:
+        the system reads an input only to within this step (a DAC of ``b`` bits on ``[0, 1]``:
+        ``2**-b``). Default ``0.0``: the input is read as a continuous value. The engine's
+        physical layer dithers training inputs by this step (docs/training.md, "Dithered
+        inputs"); an :class:`~phyll_core.domain.Interval` system only, ``0 <= step <=
+        high - low``."""
+        return 0.0
+
     @classmethod
     def dims(cls, params: Mapping[str, Any]) -> Dims | None:
         """The ``input_dim``, ``output_dim`` (and ``domain``) that ``cls(**params)`` would

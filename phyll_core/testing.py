@@ -58,7 +58,8 @@ def _inputs(system: PhysicalSystem, n: int = 16, seed: int = 1234) -> np.ndarray
 
 
 def check_declaration(make: Callable[[int], PhysicalSystem], x: np.ndarray) -> None:
-    """Dimensions are positive ints, ``domain`` is a Domain, ``name`` is set."""
+    """Dimensions are positive ints, ``domain`` is a Domain, ``name`` is set, ``input_step``
+    is 0 or a step inside an interval domain's width."""
     s = make(0)
     assert isinstance(s, PhysicalSystem), (
         f"make() returned {type(s).__name__}, not a PhysicalSystem"
@@ -68,6 +69,12 @@ def check_declaration(make: Callable[[int], PhysicalSystem], x: np.ndarray) -> N
         assert isinstance(value, int | np.integer) and value >= 1, f"{attr} is {value!r}"
     assert isinstance(s.domain, Domain), f"domain is {s.domain!r}, not a Domain"
     assert s.name and s.name != "system", "set the class attribute 'name'"
+    step, domain = float(s.input_step), s.domain
+    width = domain.high - domain.low if isinstance(domain, Interval) else 0.0
+    assert 0.0 <= step <= width, (
+        f"input_step is {step!r}: give 0 (continuous) or a step in [0, {width:g}]"
+        " (binary domains take 0)"
+    )
 
 
 def _query(s: PhysicalSystem, x: np.ndarray) -> np.ndarray:

@@ -9,7 +9,7 @@ from typing import Any
 import typer
 
 from phyll_core.cli.output import note, print_json, print_table, to_json
-from phyll_core.cli.train_cmd import REDUCE_OPTION, WHITEN_OPTION
+from phyll_core.cli.train_cmd import DITHER_OPTION, REDUCE_OPTION, WHITEN_OPTION
 from phyll_core.errors import PhyllError
 
 PREFERRED = ("phyll", "pat", "in-silico", "backprop")
@@ -35,6 +35,7 @@ def compare(
     skip: bool = typer.Option(True, "--skip/--no-skip", help="Concatenate block input."),
     whiten: float = WHITEN_OPTION,
     reduce: bool | None = REDUCE_OPTION,
+    dither: float = DITHER_OPTION,
     param: list[str] = typer.Option([], "--param", "-p", help="NAME=VALUE system parameter."),
     rule_param: list[str] = typer.Option(
         [],
@@ -86,6 +87,7 @@ def compare(
                 skip=skip,
                 whiten=whiten,
                 reduce=reduce,
+                dither=dither,
                 rule_params=split_assignments(rule_param),
             ),
             seeds, workers, scheduler, store, json,
@@ -110,6 +112,7 @@ def compare(
         skip=skip,
         whiten=whiten,
         reduce=reduce,
+        dither=dither,
         rule_params=split_assignments(rule_param),
     )
     results = run_compare(
@@ -126,6 +129,7 @@ def compare(
         "skip": skip,
         "whiten": whiten,
         "reduce": reduce,
+        "dither": dither,
         "drift": drift,
         "drift_at": drift_at if drift_at is not None else (epochs // 2 if drift else None),
         "rules": rows,

@@ -33,6 +33,10 @@ REDUCE_OPTION = typer.Option(
     help="Outputs wider than the system's input: keep input-width whitened components"
     " [default: with --skip].",
 )
+DITHER_OPTION = typer.Option(
+    D.dither, "--dither", min=0.0,
+    help="Training noise on quantised system inputs, in input steps (0: off).",
+)
 
 
 def _floats(text: str) -> tuple[float, ...]:
@@ -180,6 +184,7 @@ def train(
     ),
     whiten: float = WHITEN_OPTION,
     reduce: bool | None = REDUCE_OPTION,
+    dither: float = DITHER_OPTION,
     dtype: str = typer.Option(D.dtype, "--dtype", help="Engine float type: float64 or float32."),
     kernel: str = typer.Option(
         D.kernel, "--kernel", help=f"Inner steps: {', '.join(KERNELS)} (numba: the fast extra)."

@@ -29,6 +29,14 @@ from 50.2 to 55.7 % (5 seeds), circles through the fibre and the lens still 100 
 96.0 -> 96.2 %; without it, where the physics is the block's only view of its input, digits
 through the fibre falls from 91.3 to 86.5 % (identity 87.3 %), so every column stays. Systems
 with no more outputs than inputs are unchanged."""
+DITHER = 0.0
+"""The default of ``--dither``: off. ``--dither D`` adds, in training passes, Gaussian noise of
+``D`` input steps' standard deviation to the encoded inputs of a system that reads them to
+within a step (:attr:`~phyll_core.system.PhysicalSystem.input_step` > 0: the microwave's 2-bit
+levels). A regulariser whose worth depends on the task, hence off by measurement
+(docs/training.md, "Dithered inputs"): on mnist1d it lifts the microwave to identity's
+accuracy, but on circles, whose two inputs need their precision, it costs 14 points, and
+without the skip connection PhyLL no longer learns digits through the microwave."""
 KERNELS = ("auto", "numpy", "numba")
 """Inner-step kernels (``--kernel``): ``numba`` compiles the published loss's inner steps
 (:mod:`phyll_core.engine.fused_numba`, the ``fast`` extra), ``numpy`` (the default) runs them in
@@ -90,6 +98,7 @@ class TrainConfig:
     standardise: bool = True
     whiten: float = WHITEN
     reduce: bool | None = REDUCE
+    dither: float = DITHER
     labels: str = "digital"
     patience: int = 0
     eval_every: int = 0
@@ -115,7 +124,7 @@ class TrainConfig:
         if len(self.lr) not in (1, self.blocks) or not all(0 < v < math.inf for v in self.lr):
             shown = ",".join(f"{v:g}" for v in self.lr)
             raise PhyllError(f"--lr needs 1 or {self.blocks} positive finite values, got {shown}")
-        for name in ("theta", "weight_decay", "test_fraction"):
+        for name in ("theta", "weight_decay", "test_fraction", "dither"):
             if not math.isfinite(getattr(self, name)):
                 flag = name.replace("_", "-")
                 raise PhyllError(f"--{flag} must be finite, got {getattr(self, name)}")
@@ -123,6 +132,8 @@ class TrainConfig:
             raise PhyllError(f"--seed must be a whole number in 0..{MAX_SEED}, got {self.seed}")
         if self.batch_size < 0 or self.patience < 0 or self.weight_decay < 0:
             raise PhyllError("batch size, patience and weight decay must be >= 0")
+        if self.dither < 0:
+            raise PhyllError(f"--dither must be >= 0 (input steps; 0: off), got {self.dither}")
         if self.eval_every < 0:
             raise PhyllError(f"--eval-every must be >= 0 (0: automatic), got {self.eval_every}")
         if self.dtype not in ("float64", "float32"):
@@ -147,9 +158,9 @@ class TrainConfig:
     def from_json(cls, data: dict[str, Any]) -> TrainConfig:
         """The configuration of ``to_json``; a configuration written before ``labels``
         existed trained with the labels through the physics, one written before ``whiten``
-        without whitening, one written before ``reduce`` with every output column, and they
-        keep doing so."""
-        data = {"labels": "physical", "whiten": 0.0, "reduce": False, **data}
+        without whitening, one written before ``reduce`` with every output column, one
+        written before ``dither`` without dithering, and they keep doing so."""
+        data = {"labels": "physical", "whiten": 0.0, "reduce": False, "dither": 0.0, **data}
         known = {a.name for a in attrs.fields(cls)}
         unknown = set(data) - known
         if unknown:

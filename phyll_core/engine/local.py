@@ -68,6 +68,7 @@ class LocalBlock:
             standardise=problem.standardise,
             whiten=problem.whiten,
             reduce=problem.reduces,
+            dither=problem.dither,
         )
         # label slots around the physics always reach z: through the skip connection, or
         # (skip off) as the only digital part of z
@@ -99,22 +100,30 @@ class LocalBlock:
     def system(self) -> PhysicalSystem:
         return self.layer.system
 
-    def physics(self, h: np.ndarray, calibrate: bool = False) -> np.ndarray:
+    def physics(
+        self, h: np.ndarray, calibrate: bool = False, noise: np.ndarray | None = None
+    ) -> np.ndarray:
         """The standardised physical outputs for block inputs ``h`` (one physical pass of the
-        columns after the label slots); the block's own controls, if any, are set first."""
+        columns after the label slots); the block's own controls, if any, are set first.
+        ``noise``: a training pass, its inputs dithered (:meth:`PhysicalLayer.forward`)."""
         if self.controls is not None:
             self.controls.apply(self.layer.system)
-        return self.layer.forward(h[:, self.label_slots :], calibrate=calibrate)
+        return self.layer.forward(h[:, self.label_slots :], calibrate=calibrate, noise=noise)
 
     def z(
-        self, h: np.ndarray, calibrate: bool = False, phys: np.ndarray | None = None
+        self,
+        h: np.ndarray,
+        calibrate: bool = False,
+        phys: np.ndarray | None = None,
+        noise: np.ndarray | None = None,
     ) -> np.ndarray:
         """Physical pass plus skip concatenation, with a trailing column of ones (bias);
         ``calibrate`` fixes the physical layer's statistics from ``h`` if not done yet.
         The block's own controls, if any, are set on the system first. ``phys``: physical
-        outputs already measured for these rows (no physical pass)."""
+        outputs already measured for these rows (no physical pass). ``noise``: a training
+        pass (dithered inputs, :meth:`PhysicalLayer.forward`)."""
         if phys is None:
-            phys = self.physics(h, calibrate)
+            phys = self.physics(h, calibrate, noise)
         k = phys.shape[1]
         digital = h if self.skip else h[:, : self.label_slots]
         z = np.empty((h.shape[0], k + digital.shape[1] + 1), dtype=self.dtype)
@@ -122,6 +131,12 @@ class LocalBlock:
         z[:, k:-1] = digital
         z[:, -1] = 1.0
         return z
+
+    def dither_noise(self, rows: int, rng: np.random.Generator | None) -> np.ndarray | None:
+        """The dither noise of a training pass of ``rows`` rows (shared by their positive and
+        negative copies, so the pair differs by its labels only), or ``None`` without
+        ``rng`` or dithering (:meth:`PhysicalLayer.dither_noise`)."""
+        return None if rng is None else self.layer.dither_noise(rows, rng)
 
     def project(self, z: np.ndarray) -> np.ndarray:
         """``a = [z, 1] W^T`` (``z`` as returned by :meth:`z`)."""

@@ -84,16 +84,19 @@ class _LocalRule(LearningRule):
     ) -> dict[str, float]:
         """Train every block on positive/negative inputs; ``z0`` gives block 0's ``z`` rows
         when an earlier pass (hardest-negative scoring) already measured them. Blocks with
-        trained controls then update them (random choices from ``rng``)."""
+        trained controls then update them (random choices from ``rng``, which also dithers
+        the physical passes' inputs)."""
         metrics = {}
         for block in self.blocks:
             if block.index == 0 and z0 is not None:
                 z_pos, z_neg = z0
             elif block.label_slots:  # positives and negatives share the label-free physics
-                phys = block.physics(h_pos, calibrate=True)
+                phys = block.physics(h_pos, True, block.dither_noise(h_pos.shape[0], rng))
                 z_pos, z_neg = block.z(h_pos, phys=phys), block.z(h_neg, phys=phys)
-            else:
-                z_pos, z_neg = block.z(h_pos, calibrate=True), block.z(h_neg)
+            else:  # a positive row and its negative share their dither noise
+                noise = block.dither_noise(h_pos.shape[0], rng)
+                z_pos = block.z(h_pos, calibrate=True, noise=noise)
+                z_neg = block.z(h_neg, noise=noise)
             metrics[f"loss_block{block.index}"] = block.train(z_pos, z_neg)
             if block.controls is not None and rng is not None:
                 control_step(block, h_pos, h_neg, (z_pos, z_neg), rng)
@@ -222,9 +225,12 @@ class PhyLL(_LocalRule):
         super().fit_readout(x, y)
         self.block_weights = fit_block_weights(self.block_scores(x), y)
 
-    def _scores(self, x: np.ndarray, calibrate: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    def _scores(
+        self, x: np.ndarray, calibrate: bool = False, rng: np.random.Generator | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
         """The per-block goodness (K, n, C) and block 0's ``z`` of the ``n * C`` rows
-        (label-major order)."""
+        (label-major order); ``rng``: a training pass (dithered inputs, the ``C`` copies of
+        a row sharing their noise)."""
         assert self.problem is not None
         n, c = x.shape[0], self.problem.n_classes
         labels = np.repeat(np.arange(c), n)
@@ -232,11 +238,12 @@ class PhyLL(_LocalRule):
         per_block = np.empty((len(self.blocks), n, c), dtype=x.dtype)
         z0 = h
         for block in self.blocks:
+            noise = block.dither_noise(n, rng)
             if block.label_slots:  # label-free physics: one pass of the n rows, shared
-                phys = block.physics(h[:n], calibrate=calibrate)
+                phys = block.physics(h[:n], calibrate=calibrate, noise=noise)
                 z = block.z(h, phys=np.tile(phys, (c, 1)))
             else:
-                z = block.z(h, calibrate=calibrate)
+                z = block.z(h, calibrate=calibrate, noise=noise)
             del h  # free each block's input and z early: n * C rows of wide blocks are large
             if block.index == 0:
                 z0 = z
@@ -252,13 +259,13 @@ class PhyLL(_LocalRule):
         if c == 2:
             wrong = 1 - y
         elif self.negatives == "hardest":
-            wrong, z0 = self._hardest(x, y)
+            wrong, z0 = self._hardest(x, y, rng)
         else:
             wrong = (y + rng.integers(1, c, size=y.size)) % c
         return self._train_blocks(embed(x, y, c, m), embed(x, wrong, c, m), z0, rng)
 
     def _hardest(
-        self, x: np.ndarray, y: np.ndarray
+        self, x: np.ndarray, y: np.ndarray, rng: np.random.Generator | None = None
     ) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray]]:
         """The highest-scoring wrong label of every row, and block 0's ``z`` of the rows with
         their true and with that label (taken from the scoring pass: no second physical pass).
@@ -273,7 +280,7 @@ class PhyLL(_LocalRule):
         z_pos = z_neg = np.empty((0, 0))
         for start in range(0, n, step):
             part = slice(start, min(start + step, n))
-            per_block, z_all = self._scores(x[part], calibrate=True)
+            per_block, z_all = self._scores(x[part], calibrate=True, rng=rng)
             s = per_block.sum(axis=0)
             m, rows, yp = s.shape[0], np.arange(s.shape[0]), y[part]
             s[rows, yp] = -np.inf

@@ -28,7 +28,7 @@ from typing import Any, ClassVar
 import attrs
 import numpy as np
 
-from phyll_core.engine.config import REDUCE, WHITEN
+from phyll_core.engine.config import DITHER, REDUCE, WHITEN
 from phyll_core.system import PhysicalSystem
 
 
@@ -52,6 +52,10 @@ class Problem:
     """Outputs wider than the system's input enter ``z`` through at most ``input_dim`` whitened
     principal components (:class:`phyll_core.engine.network.PhysicalLayer`); ``None``: when
     ``skip`` is on (:attr:`reduces`)."""
+    dither: float = DITHER
+    """Standard deviation, in input steps, of the noise added to the encoded inputs of
+    training passes (a system with a quantised input only; 0: off;
+    :class:`phyll_core.engine.network.PhysicalLayer`)."""
     labels: str = "physical"
     lr: Sequence[float] = (1e-2,)
     weight_decay: float = 0.0

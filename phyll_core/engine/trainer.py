@@ -145,6 +145,7 @@ class Run:
             standardise=config.standardise,
             whiten=config.whiten,
             reduce=config.reduce,
+            dither=config.dither,
             labels=config.labels,
             dtype=config.dtype,
             kernel=config.kernel,

@@ -210,6 +210,12 @@ class MicrowaveCavity(PhysicalSystem):
         return self.noise > 0
 
     @property
+    def input_step(self) -> float:
+        """``2**-bits``: ``levels`` reads each value to one of ``2**bits`` equal bins of
+        ``[0, 1]`` (0 for ``binary``, whose inputs are the bits themselves)."""
+        return 0.0 if self.encoding == "binary" else 2.0**-self.bits
+
+    @property
     def input_dim(self) -> int:
         return self.atoms if self.encoding == "binary" else self.atoms // self.bits
 
