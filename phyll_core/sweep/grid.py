@@ -32,6 +32,9 @@ DEFAULTS = TrainConfig()
 FIELDS = tuple(a.name for a in attrs.fields(TrainConfig))
 #: TrainConfig fields set through their own axis kinds, not by name
 NOT_AXES = ("params", "dataset_options", "rule_params")
+#: fields added after sweeps were stored, with the value that trains as before they existed:
+#: left out of a run's key at that value, so a store written before them still resumes
+LATER_FIELDS: dict[str, Any] = {"dither": 0.0}
 ALIASES = {"systems": "system", "datasets": "dataset", "rules": "rule", "seeds": "seed"}
 PARAM, RULE_PARAM, DATASET_OPTION = "param.", "rule-param.", "dataset-option."
 TOML_KEYS = ("out", "systems", "rules", "datasets", "seeds", "grid")
@@ -51,8 +54,12 @@ class RunSpec:
 
     @property
     def key(self) -> str:
-        """16 hex digits of the SHA-256 of the complete configuration."""
-        payload: dict[str, Any] = {"config": self.settings}
+        """16 hex digits of the SHA-256 of the complete configuration (without the
+        :data:`LATER_FIELDS` at their old value)."""
+        config = {
+            k: v for k, v in self.settings.items() if k not in LATER_FIELDS or v != LATER_FIELDS[k]
+        }
+        payload: dict[str, Any] = {"config": config}
         if self.drift:
             payload.update(drift=self.drift, drift_at=self.drift_at)
         text = json.dumps(payload, sort_keys=True, default=str)

@@ -71,6 +71,14 @@ def test_key_fills_defaults_and_an_invalid_configuration_is_marked() -> None:
     assert bad.error and "blocks" in bad.error
 
 
+def test_a_field_added_later_keeps_the_keys_of_stores_written_before_it() -> None:
+    # the keys these runs had before `dither` existed (commit 1d84219)
+    assert make_spec({"dataset": "circles", "seed": 3}).key == "bc69ad09006e656f"
+    old = make_spec({"system": ["microwave"], "dataset": "mnist1d"})
+    assert old.key == "a950279030884363"
+    assert make_spec({"system": ["microwave"], "dataset": "mnist1d", "dither": 1.0}).key != old.key
+
+
 def test_toml_equals_the_command_line(tmp_path: Path) -> None:
     spec = tmp_path / "sweep.toml"
     spec.write_text(
