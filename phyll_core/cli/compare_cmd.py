@@ -219,6 +219,9 @@ def _compare_systems(
         "seeds": seeds,
         "epochs": base.epochs,
         "skip": base.skip,
+        "whiten": base.whiten,
+        "reduce": base.reduce,
+        "dither": base.dither,
         "reference": REFERENCE,
         "systems": rows,
     }

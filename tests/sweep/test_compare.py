@@ -35,6 +35,8 @@ def test_compare_systems_includes_identity_and_reports_the_gain(
         )
         assert rf["accuracy"][method]["mean"] > 0.6
     assert ident["gain_over_identity"]["goodness"]["mean"] == 0.0
+    # the physical layer's options are recorded with the numbers
+    assert (payload["whiten"], payload["reduce"], payload["dither"]) == (0.0, None, 0.0)
     assert (out / "results.json").is_file() and (out / "systems.png").is_file()
     assert len(list((out / "runs").glob("*.json"))) == 6
     # the same per-seed numbers as phyll train (the parameter reaches only the system that
