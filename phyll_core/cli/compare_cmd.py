@@ -9,7 +9,7 @@ from typing import Any
 import typer
 
 from phyll_core.cli.output import note, print_json, print_table, to_json
-from phyll_core.cli.train_cmd import DITHER_OPTION, REDUCE_OPTION, WHITEN_OPTION
+from phyll_core.cli.train_cmd import DITHER_OPTION, REDUCE_OPTION, WHITEN_OPTION, D
 from phyll_core.errors import PhyllError
 
 PREFERRED = ("phyll", "pat", "in-silico", "backprop")
@@ -29,10 +29,10 @@ def compare(
     seeds: int = typer.Option(3, "--seeds", min=1, help="Seeds 0..N-1."),
     drift: float = typer.Option(0.0, "--drift", min=0.0, help="Perturbation strength."),
     drift_at: int | None = typer.Option(None, "--drift-at", help="Epoch of the drift step."),
-    blocks: int = typer.Option(2, "--blocks", "-k", min=1),
-    width: int = typer.Option(64, "--width", "-w", min=1),
-    epochs: int = typer.Option(60, "--epochs", "-e", min=1),
-    skip: bool = typer.Option(True, "--skip/--no-skip", help="Concatenate block input."),
+    blocks: int = typer.Option(D.blocks, "--blocks", "-k", min=1),
+    width: int = typer.Option(D.width, "--width", "-w", min=1),
+    epochs: int = typer.Option(D.epochs, "--epochs", "-e", min=1),
+    skip: bool = typer.Option(D.skip, "--skip/--no-skip", help="Concatenate block input."),
     whiten: float = WHITEN_OPTION,
     reduce: bool | None = REDUCE_OPTION,
     dither: float = DITHER_OPTION,
