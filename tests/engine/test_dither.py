@@ -77,7 +77,7 @@ def test_continuous_and_binary_inputs_are_never_dithered(system):
     assert Identity(dim=2).input_step == 0.0  # the contract's default
 
 
-def test_a_dithered_run_is_reproducible_and_identity_is_unchanged_by_it():
+def test_identity_is_unchanged_by_dithering_and_bad_values_are_refused():
     from phyll_core.engine import TrainConfig
     from phyll_core.engine.trainer import Run
 

@@ -20,9 +20,9 @@ def test_physical_features_alone_separate_circles() -> None:
 
 
 def test_dithered_training_is_reproducible_and_resumes_exactly(tmp_path) -> None:
-    """``--dither`` draws its noise from the run's seeded generator: two runs of one seed give
-    the same weights, a run resumed from a checkpoint the same weights as one in one go, and
-    the noise does change the training (the 2-bit levels are read to within 1/4)."""
+    """``--dither`` draws its noise from the run's seeded generator: a run resumed from a
+    checkpoint ends with the same weights as one trained in one go, and the noise does change
+    the training (the 2-bit levels are read to within 1/4)."""
     engine = pytest.importorskip("phyll_core.engine")
     from phyll_microwave import MicrowaveCavity
 
