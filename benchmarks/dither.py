@@ -8,8 +8,9 @@ docs/training.md ("Dithered inputs") were made with::
 
     python benchmarks/dither.py mnist1d identity,microwave --seeds 0,1,2,3,4 --dither 0,1
     python benchmarks/dither.py circles microwave --seeds 0,1,2,3,4,5,6,7,8,9 --dither 0,0.5,1
-    python benchmarks/dither.py digits microwave --seeds 0,1,2,3,4 --dither 0,1
-    python benchmarks/dither.py digits microwave --seeds 0,1,2 --dither 0,1 --no-skip
+    python benchmarks/dither.py circles identity --seeds 0,1,2,3,4,5,6,7,8,9 --dither 0
+    python benchmarks/dither.py digits identity,microwave --seeds 0,1,2,3,4 --dither 0,1
+    python benchmarks/dither.py digits identity,microwave --seeds 0,1,2 --dither 0,1 --no-skip
 
 ``--dithered-eval`` also scores the test rows through dithered passes (one seeded draw), to
 tell a training effect from a train / predict mismatch::
