@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Mapping
-from typing import Any, ClassVar, NamedTuple
+from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 
 import attrs
 import numpy as np
@@ -127,6 +127,21 @@ class PhysicalSystem(abc.ABC):
         (docs/training.md, "The physical layer"). Default ``False``: a backend with noise
         returns ``True`` whenever its noise is on, and real hardware always."""
         return False
+
+    @property
+    def noise_generator(self) -> np.random.Generator | None:
+        """The generator a simulator draws its measurement noise from, or ``None`` (no
+        simulated noise: real hardware, noise-free simulators; the default). A simulator that
+        returns one must draw all its noise from it and accept a replacement through
+        :meth:`use_noise_generator`: the trainer gives evaluation passes their own seeded
+        generator, so that when and how often a run is evaluated does not change the noise
+        its training passes see (docs/writing-a-backend.md)."""
+        return None
+
+    def use_noise_generator(self, rng: np.random.Generator) -> None:
+        """Draw measurement noise from ``rng`` from now on. Only called on a system whose
+        :attr:`noise_generator` is not ``None``; the default refuses."""
+        raise PhyllError(f"system '{self.name}' has no simulated noise to redirect")
 
     @property
     def input_step(self) -> float:
@@ -334,3 +349,27 @@ class PhysicalSystem(abc.ABC):
             "controls": self.controls.describe() if self.controls is not None else None,
             "params": dict(self.params),
         }
+
+
+class SeededNoise:
+    """Mixin for a simulator that draws all its measurement noise from one seeded generator,
+    the attribute ``_noise_rng`` (which the simulator declares and seeds): gives it
+    :attr:`PhysicalSystem.noise_generator` (while :attr:`PhysicalSystem.noisy`) and
+    :meth:`PhysicalSystem.use_noise_generator`. List it before the system's base class."""
+
+    __slots__ = ()
+
+    if TYPE_CHECKING:
+        _noise_rng: np.random.Generator
+
+        @property
+        def noisy(self) -> bool: ...
+
+    @property
+    def noise_generator(self) -> np.random.Generator | None:
+        """``_noise_rng`` while the noise is on, else ``None``."""
+        return self._noise_rng if self.noisy else None
+
+    def use_noise_generator(self, rng: np.random.Generator) -> None:
+        """Draw the noise from ``rng`` from now on."""
+        self._noise_rng = rng  # type: ignore[misc]  # the simulator's own attrs slot

@@ -116,6 +116,25 @@ def check_determinism(make: Callable[[int], PhysicalSystem], x: np.ndarray) -> N
         )
 
 
+def check_noise_generator(make: Callable[[int], PhysicalSystem], x: np.ndarray) -> None:
+    """A system that exposes a ``noise_generator`` draws all its noise from it: two passes
+    of the same inputs from two generators of the same seed give identical outputs, and
+    the generator is only exposed while the system is ``noisy``."""
+    system = make(7)
+    if system.noise_generator is None:
+        return
+    assert system.noisy, "noise_generator is set but noisy is False"
+    outputs = []
+    for _ in range(2):
+        system.use_noise_generator(np.random.default_rng(99))
+        outputs.append(_query(system, x))
+    assert np.array_equal(outputs[0], outputs[1]), (
+        "two passes with generators of the same seed differ (max difference"
+        f" {np.max(np.abs(outputs[0] - outputs[1])):.3g}): some noise does not come from"
+        " noise_generator"
+    )
+
+
 def check_input_validation(make: Callable[[int], PhysicalSystem], x: np.ndarray) -> None:
     """Wrong shapes, NaN/inf and values outside the domain raise PhysicalInputError naming the
     system, and are not counted as queries."""
@@ -179,6 +198,7 @@ CHECKS: tuple[Check, ...] = (
     check_declaration,
     check_forward_shapes,
     check_determinism,
+    check_noise_generator,
     check_input_validation,
     check_query_counter,
     check_perturb,

@@ -12,7 +12,9 @@ import pytest
 
 from phyll_core import Binary, Domain, Interval, PhysicalInputError, PhysicalSystem
 from phyll_core.builtin_systems import NONLINEARITIES, Identity, RandomFeatures
+from phyll_core.errors import PhyllError
 from phyll_core.factory import build_system
+from phyll_core.system import SeededNoise
 from phyll_core.testing import ConformanceError, check_system, run_checks
 
 
@@ -33,6 +35,7 @@ def test_every_check_runs_and_passes_on_a_drifting_system() -> None:
         "declaration",
         "forward_shapes",
         "determinism",
+        "noise_generator",
         "input_validation",
         "query_counter",
         "perturb",
@@ -161,6 +164,35 @@ class BinaryAcceptsHalf(Base):
             return np.asarray(x, dtype=np.float64)
 
 
+@attrs.define(kw_only=True, eq=False)
+class SeededNoisy(SeededNoise, Base):
+    """Read-out noise from its own seeded generator: conforms."""
+
+    name = "seeded-noisy"
+    _noise_rng: np.random.Generator = attrs.field(init=False, repr=False)
+
+    def __attrs_post_init__(self) -> None:
+        self._noise_rng = np.random.default_rng(self.seed)
+
+    @property
+    def noisy(self) -> bool:
+        return True
+
+    def _forward(self, x: np.ndarray) -> np.ndarray:
+        return super()._forward(x) + 0.01 * self._noise_rng.standard_normal((x.shape[0], 2))
+
+
+@attrs.define(kw_only=True, eq=False)
+class NoiseElsewhere(SeededNoisy):
+    """Exposes a noise generator but draws part of its noise from another one."""
+
+    name = "noise-elsewhere"
+    _other: np.random.Generator = attrs.field(init=False, repr=False, factory=np.random.default_rng)
+
+    def _forward(self, x: np.ndarray) -> np.ndarray:
+        return super()._forward(x) + 0.01 * self._other.standard_normal((x.shape[0], 2))
+
+
 WRONG: list[tuple[type[Base], str, str]] = [
     (WrongShape, "forward_shapes", "returned shape"),
     (NaNOutput, "forward_shapes", "non-finite"),
@@ -171,6 +203,7 @@ WRONG: list[tuple[type[Base], str, str]] = [
     (DriftAtZero, "perturb", "perturb(0) changed outputs"),
     (UnseededDrift, "perturb", "same seed gave different systems"),
     (NoName, "declaration", "set the class attribute 'name'"),
+    (NoiseElsewhere, "noise_generator", "some noise does not come from noise_generator"),
     (BinaryAcceptsHalf, "input_validation", "outside the domain was accepted"),
 ]
 
@@ -190,6 +223,17 @@ def test_wrong_system_fails_with_a_clear_message(
 
 def test_the_correct_base_passes() -> None:
     check_system(lambda seed: Base(seed=seed))
+
+
+def test_a_system_with_seeded_noise_passes_and_lends_its_generator() -> None:
+    check_system(lambda seed: SeededNoisy(seed=seed))
+    system = SeededNoisy(seed=0)
+    assert system.noise_generator is system._noise_rng
+    other = np.random.default_rng(5)
+    system.use_noise_generator(other)
+    assert system.noise_generator is other
+    with pytest.raises(PhyllError, match="no simulated noise"):
+        Base(seed=0).use_noise_generator(other)
 
 
 def test_a_factory_that_cannot_build_is_reported() -> None:

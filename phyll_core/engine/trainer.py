@@ -2,16 +2,20 @@
 
 Reproducibility: every random choice comes from ``seed`` (split, initial weights, fixed random
 vectors) or from the per-epoch stream ``default_rng([seed, 2, epoch])`` (batch order,
-negative labels), so a resumed run continues exactly like an uninterrupted one. An interrupted
+negative labels), so a resumed run continues exactly like an uninterrupted one. A simulator's
+measurement noise (:attr:`~phyll_core.system.PhysicalSystem.noise_generator`) comes from its
+own seed in training passes, and from ``default_rng([seed, 3, epoch])`` in the evaluation
+after epoch ``epoch``: how often a run is evaluated does not change its training. An interrupted
 epoch (Ctrl-C) is dropped: weights, optimiser state and query counters return to the end of
 the last completed epoch.
 """
 
 from __future__ import annotations
 
+import contextlib
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import attrs
@@ -232,12 +236,13 @@ class Run:
         train_seconds = time.perf_counter() - start
         train_acc = test_acc = None
         if epoch == self.config.epochs:  # the last epoch: every method, kept for summary()
-            by_method = self.evaluate_all()
+            by_method = self.evaluate_all(epoch)
             self._final_eval = (epoch, by_method)
             train_acc = by_method[self.method]["train_accuracy"]
             test_acc = by_method[self.method]["test_accuracy"]
         elif epoch % self.config.eval_interval == 0:
-            train_acc, test_acc = self.accuracy(self.method)
+            with self._evaluation_noise(epoch):
+                train_acc, test_acc = self._accuracy(self.method)
         metrics = EpochMetrics(
             epoch=epoch,
             losses={k: float(np.mean(v)) for k, v in losses.items()},
@@ -252,9 +257,33 @@ class Run:
         self.history.append(metrics)
         return metrics
 
+    @contextlib.contextmanager
+    def _evaluation_noise(self, epoch: int | None = None) -> Iterator[None]:
+        """Evaluation passes after epoch ``epoch`` (default: the last completed one) draw the
+        systems' simulated noise from ``default_rng([seed, 3, epoch])``; the training noise
+        generators are put back afterwards, untouched."""
+        key = self.epoch if epoch is None else epoch
+        saved = []
+        for system in self.unique_systems():
+            rng = system.noise_generator
+            if rng is not None:
+                saved.append((system, rng))
+                system.use_noise_generator(
+                    np.random.default_rng([self.config.seed, 3, key, len(saved)])
+                )
+        try:
+            yield
+        finally:
+            for system, rng in saved:
+                system.use_noise_generator(rng)
+
     def accuracy(self, method: str, fit: bool = True) -> tuple[float, float]:
         """(train, test) accuracy with ``method`` (with ``fit``, fits the readout first when
-        the method needs it)."""
+        the method needs it); the passes draw their noise from the evaluation stream."""
+        with self._evaluation_noise():
+            return self._accuracy(method, fit)
+
+    def _accuracy(self, method: str, fit: bool = True) -> tuple[float, float]:
         if fit and method in self.rule.fitted:
             self.rule.fit_readout(self.data.x_train, self.data.y_train)
         d, dtype = self.data, self.config.dtype
@@ -315,14 +344,16 @@ class Run:
             if self._should_stop(metrics):
                 break
 
-    def evaluate_all(self) -> dict[str, dict[str, float]]:
-        """Train and test accuracy with every prediction method of the rule."""
+    def evaluate_all(self, epoch: int | None = None) -> dict[str, dict[str, float]]:
+        """Train and test accuracy with every prediction method of the rule (noise: the
+        evaluation stream of ``epoch``, default the last completed one)."""
         out = {}
-        with blas_limit(), self.rule.shared_scoring():  # methods share their physical passes
+        # the methods share their physical passes
+        with blas_limit(), self.rule.shared_scoring(), self._evaluation_noise(epoch):
             if self.rule.fitted:
                 self.rule.fit_readout(self.data.x_train, self.data.y_train)
             for method in self.rule.methods:
-                train, test = self.accuracy(method, fit=False)
+                train, test = self._accuracy(method, fit=False)
                 out[method] = {"train_accuracy": train, "test_accuracy": test}
         return out
 

@@ -57,7 +57,7 @@ from phyll_acoustic.signals import (
 from phyll_acoustic.validation import parse_points
 from phyll_core.domain import Domain, Interval
 from phyll_core.errors import ParameterError
-from phyll_core.system import Controls, Dims
+from phyll_core.system import Controls, Dims, SeededNoise
 
 _BLAS: Any = None
 
@@ -85,7 +85,7 @@ MICROPHONES = 4
 
 
 @attrs.define(kw_only=True, eq=False)
-class AcousticCavity(CavityParameters):
+class AcousticCavity(SeededNoise, CavityParameters):
     """Tones from ``speakers`` loudspeakers in a reverberant cavity, read as spectrum magnitudes
     at ``outputs`` bins of ``microphones`` microphones (see the module docstring).
 

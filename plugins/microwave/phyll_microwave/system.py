@@ -11,7 +11,7 @@ import numpy as np
 from phyll_core.domain import Binary, Domain, Interval
 from phyll_core.errors import ParameterError, PhysicalInputError
 from phyll_core.fields import param
-from phyll_core.system import Controls, Dims, PhysicalSystem
+from phyll_core.system import Controls, Dims, PhysicalSystem, SeededNoise
 from phyll_microwave.encoding import to_bits
 from phyll_microwave.geometry import Geometry, default_geometry, drift
 from phyll_microwave.solvers import SOLVERS, DipoleModel
@@ -44,7 +44,7 @@ def _fitted_atoms(inputs: int, atoms: int, bits: int, encoding: str) -> int:
 
 
 @attrs.define(kw_only=True, eq=False)
-class MicrowaveCavity(PhysicalSystem):
+class MicrowaveCavity(SeededNoise, PhysicalSystem):
     """Coupled-dipole (PhysFad) model of a 2D reverberant enclosure whose channel between a
     transmitting and a receiving antenna is programmed by a metasurface of ``atoms`` 1-bit
     meta-atoms; outputs ``|H(f)|`` at ``frequencies`` points evenly spaced in

@@ -34,7 +34,7 @@ import numpy as np
 
 from phyll_core.domain import Domain, Interval
 from phyll_core.errors import ParameterError
-from phyll_core.system import Controls, PhysicalSystem
+from phyll_core.system import Controls, PhysicalSystem, SeededNoise
 from phyll_optical.camera import DETECTIONS, detect
 
 ENCODINGS = ("signed", "amplitude", "phase")
@@ -63,7 +63,7 @@ def fourier_map(inputs: int, pixels: int) -> np.ndarray:
 
 
 @attrs.define(kw_only=True, eq=False)
-class LensSystem(PhysicalSystem):
+class LensSystem(SeededNoise, PhysicalSystem):
     """An SLM line, a Fourier lens and a line camera (see the module docstring).
 
     ``pixels`` 0 (the default) samples the spectrum at twice the inputs (2x zero padding).

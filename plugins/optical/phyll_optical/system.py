@@ -39,7 +39,7 @@ import scipy.fft
 
 from phyll_core.domain import Domain, Interval
 from phyll_core.errors import ParameterError
-from phyll_core.system import Controls, PhysicalSystem
+from phyll_core.system import Controls, PhysicalSystem, SeededNoise
 from phyll_optical.camera import DETECTIONS, average_pool, detect, pooled_side
 from phyll_optical.folded import FoldedChain, fixed_part, output_fields
 from phyll_optical.layout import LAYOUTS, SlmLayout
@@ -75,7 +75,7 @@ def _choice(name: str, value: str, choices: tuple[str, ...]) -> None:
 
 
 @attrs.define(kw_only=True, eq=False)
-class OpticalSystem(PhysicalSystem):
+class OpticalSystem(SeededNoise, PhysicalSystem):
     """A multimode fibre or cavity between an SLM and a camera (see the module docstring).
 
     Inputs: ``inputs`` values in ``[0, 1]``. Outputs: ``pooled_side(frame)^2`` pooled camera
