@@ -87,8 +87,8 @@ def main() -> None:
     ap.add_argument("--gain", type=float, default=1.0, help="physical outputs times this in z")
     ap.add_argument("--span", type=float, default=network.SPAN, help="offset encoder span")
     ap.add_argument("--weight-decay", type=float, default=0.0)
-    ap.add_argument("--eval-every", type=int, default=0, help="as phyll train's (noisy systems:"
-                    " evaluation passes draw on the noise too)")
+    ap.add_argument("--eval-every", type=int, default=0, help="as phyll train's (since round 8"
+                    " it changes no number; round 7's runs of noisy systems depended on it)")
     ap.add_argument("-p", "--param", action="append", default=[], help="NAME=VALUE")
     ap.add_argument("--schedule", choices=("constant", "cosine"), default="constant",
                     help="learning rate over the epochs")
