@@ -32,7 +32,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from physical_layer import readout
-from results import experiment_parser, write_section
+from results import experiment_parser, mean_std, write_section
 
 
 def physical_features(system: str, data: Any, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -47,23 +47,13 @@ def physical_features(system: str, data: Any, seed: int) -> tuple[np.ndarray, np
     return layer.forward(data.x_train, calibrate=True), layer.forward(data.x_test)
 
 
-def backprop_accuracy(data: Any, dataset: str, seed: int) -> float:
-    """Test accuracy of the ``backprop`` rule at the defaults of ``phyll train`` on ``data``
-    (already standardised features)."""
+def trained_accuracy(data: Any, **config: Any) -> float:
+    """Test accuracy of ``phyll train``'s defaults plus ``config`` (the goodness for PhyLL) on
+    ``data`` (already standardised features)."""
     from phyll_core.engine import TrainConfig
     from phyll_core.engine.trainer import Run
 
-    run = Run(TrainConfig(system="identity", dataset=dataset, rule="backprop", seed=seed), data)
-    run.train()
-    return float(run.summary()["test_accuracy"])
-
-
-def phyll_accuracy(system: str, dataset: str, data: Any, seed: int) -> float:
-    """Goodness test accuracy of PhyLL through ``system`` at the defaults of ``phyll train``."""
-    from phyll_core.engine import TrainConfig
-    from phyll_core.engine.trainer import Run
-
-    run = Run(TrainConfig(system=system, dataset=dataset, seed=seed), data)
+    run = Run(TrainConfig(**config), data)
     run.train()
     return float(run.summary()["test_accuracy"])
 
@@ -84,11 +74,6 @@ def with_features(data: Any, f_train: np.ndarray, f_test: np.ndarray) -> Any:
     )
 
 
-def cell(values: list[float]) -> str:
-    """``mean ± std`` in % (the population standard deviation, as ``phyll compare``)."""
-    return f"{100 * statistics.fmean(values):.1f} ± {100 * statistics.pstdev(values):.1f}"
-
-
 def main() -> None:
     from phyll_core.datasets import load, split
     from phyll_core.engine.trainer import blas_limit
@@ -107,19 +92,27 @@ def main() -> None:
     with blas_limit():
         for seed in seeds:
             data = split(dataset, seed, 0.2)
-            bp_x.append(backprop_accuracy(data, a.dataset, seed))
+            backprop = {
+                "system": "identity",
+                "dataset": a.dataset,
+                "rule": "backprop",
+                "seed": seed,
+            }
+            bp_x.append(trained_accuracy(data, **backprop))
             lin_x.append(readout(data.x_train, data.y_train, data.x_test, data.y_test))
             print(
                 f"seed {seed}: backprop on x {100 * bp_x[-1]:.1f}, linear {100 * lin_x[-1]:.1f}",
                 flush=True,
             )
             for system in phyll if not a.no_phyll else []:
-                phyll[system].append(phyll_accuracy(system, a.dataset, data, seed))
+                phyll[system].append(
+                    trained_accuracy(data, system=system, dataset=a.dataset, seed=seed)
+                )
                 print(f"seed {seed}: phyll {system} {100 * phyll[system][-1]:.1f}", flush=True)
             for system in systems:
                 f_train, f_test = physical_features(system, data, seed)
                 both = with_features(data, f_train, f_test)
-                bp_px[system].append(backprop_accuracy(both, a.dataset, seed))
+                bp_px[system].append(trained_accuracy(both, **backprop))
                 lin_px[system].append(readout(both.x_train, both.y_train, both.x_test, both.y_test))
                 print(
                     f"seed {seed}: on [x, P] {system}: backprop {100 * bp_px[system][-1]:.1f},"
@@ -131,11 +124,11 @@ def main() -> None:
         gain = [p - x for p, x in zip(bp_px[system], bp_x, strict=True)]
         mean_gain = 100 * statistics.fmean(gain)
         row = (
-            f"| {system} | {cell(bp_x)} | {cell(bp_px[system])} | {mean_gain:+.1f} |"
-            f" {cell(lin_x)} | {cell(lin_px[system])} |"
+            f"| {system} | {mean_std(bp_x)} | {mean_std(bp_px[system])} | {mean_gain:+.1f} |"
+            f" {mean_std(lin_x)} | {mean_std(lin_px[system])} |"
         )
         if not a.no_phyll:
-            row += f" {cell(phyll[system])} | {cell(phyll['identity'])} |"
+            row += f" {mean_std(phyll[system])} | {mean_std(phyll['identity'])} |"
         rows.append(row)
         print(row, flush=True)
     if a.no_write:

@@ -8,12 +8,7 @@ import statistics
 from typing import Any
 
 import numpy as np
-
-
-def _stats(values: list[float]) -> str:
-    mean = statistics.fmean(values)
-    std = statistics.pstdev(values) if len(values) > 1 else 0.0
-    return f"{100 * mean:.1f} ± {100 * std:.1f}"
+from results import mean_std
 
 
 def accuracy_table(results: dict[str, Any]) -> str:
@@ -35,7 +30,7 @@ def accuracy_table(results: dict[str, Any]) -> str:
             q = statistics.fmean(r["queries"] for r in runs)
             cq = statistics.fmean(r["control_queries"] for r in runs)
             lines.append(
-                f"| {system} | {label} | {_stats(acc)} | {gain:+.1f} | {q:,.0f} | {cq:,.0f} |"
+                f"| {system} | {label} | {mean_std(acc)} | {gain:+.1f} | {q:,.0f} | {cq:,.0f} |"
                 f" {q / fq:.2f}x |"
             )
     return "\n".join(lines)
@@ -56,7 +51,7 @@ def width_table(widths: dict[str, Any], accuracy: dict[str, Any]) -> str:
         for label, runs in rows.items():
             flops = statistics.fmean(r["flops"] for r in runs)
             ratio = f"{ref_flops / flops:.2f}" if ref_flops else ""
-            acc = _stats([r["accuracy"] for r in runs])
+            acc = mean_std([r["accuracy"] for r in runs])
             lines.append(f"| {system} | {label} | {acc} | {flops:.3g} | {ratio} |")
     return "\n".join(lines)
 
@@ -75,7 +70,7 @@ def drift_table(drift: dict[str, Any], drift_at: int) -> str:
             hits = [i for i, a in enumerate(c[1:]) if a >= c[0] - 0.02]
             back.append(str(hits[0]) if hits else "not within the run")
         lines.append(
-            f"| {label} | {_stats(list(before))} | {_stats(list(after))} |"
+            f"| {label} | {mean_std(list(before))} | {mean_std(list(after))} |"
             f" {', '.join(f'{100 * v:.1f}' for v in rest.mean(axis=0))} | {', '.join(back)} |"
         )
     return "\n".join(lines)

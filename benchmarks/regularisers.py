@@ -49,7 +49,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from results import accuracy_text, experiment_parser
+from results import accuracy_text, experiment_parser, mean_std
 
 from phyll_core.datasets import load, split
 from phyll_core.engine import network
@@ -123,15 +123,12 @@ def main() -> None:
             else:
                 run.train()
             test = run.summary()["accuracy_by_method"]["goodness"]["test_accuracy"]
-            table.setdefault(system, []).append(100 * test)
+            table.setdefault(system, []).append(test)
             print(f"{args.dataset} {system} gain {args.gain:g} span {args.span:g} weight decay"
                   f" {args.weight_decay:g} {args.schedule} seed {seed}: {accuracy_text(run)}",
                   flush=True)
     for system, accs in table.items():
-        a = np.array(accs)
-        print(f"{system}: {a.mean():.1f} ± {a.std(ddof=1) if a.size > 1 else 0.0:.1f} "
-              f"({', '.join(f'{v:.1f}' for v in a)})")
-
+        print(f"{system}: {mean_std(accs)} ({', '.join(f'{100 * v:.1f}' for v in accs)})")
 
 if __name__ == "__main__":
     main()

@@ -57,6 +57,15 @@ def write_section(key: str, title: str, body: str) -> None:
     atomic_write_text(RESULTS, text)
 
 
+def mean_std(values: list[float]) -> str:
+    """``mean ± std`` of accuracies (fractions) in %, the population standard deviation as
+    ``phyll compare`` and ``phyll sweep`` report it (0 for one value)."""
+    import statistics
+
+    std = statistics.pstdev(values) if len(values) > 1 else 0.0
+    return f"{100 * statistics.fmean(values):.1f} ± {100 * std:.1f}"
+
+
 def accuracy_over_seeds(
     system: str,
     dataset: str,
