@@ -264,14 +264,14 @@ class Run:
         generators are put back afterwards, untouched."""
         key = self.epoch if epoch is None else epoch
         saved = []
-        for system in self.unique_systems():
-            rng = system.noise_generator
-            if rng is not None:
-                saved.append((system, rng))
-                system.use_noise_generator(
-                    np.random.default_rng([self.config.seed, 3, key, len(saved)])
-                )
         try:
+            for system in self.unique_systems():
+                rng = system.noise_generator
+                if rng is not None:
+                    saved.append((system, rng))
+                    system.use_noise_generator(
+                        np.random.default_rng([self.config.seed, 3, key, len(saved)])
+                    )
             yield
         finally:
             for system, rng in saved:
